@@ -7,3 +7,9 @@ import click
 @click.version_option(package_name="sapsoup")
 def main():
     """Merge fine-tuned Whisper checkpoints, pack a SAP Challenge submission, validate it locally."""
+
+
+from sapsoup.cli_builder import convert, inspect, merge, pretrained  # noqa: E402
+
+for _command in (pretrained, convert, inspect, merge):
+    main.add_command(_command)

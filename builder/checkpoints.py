@@ -1,0 +1,362 @@
+"""Read a Whisper checkpoint in any format sapsoup knows, one tensor at a time.
+
+A user points sapsoup at whatever training left behind: a Hugging Face folder (safetensors, sharded
+safetensors, `pytorch_model.bin`), a training run folder full of `checkpoint-N` folders, an
+openai-whisper `.pt`, or a CTranslate2 folder. `open_checkpoint` looks at the path, reads only
+metadata (names, shapes, dims), and returns a `Checkpoint`; `read_tensors` then opens it and hands out
+tensors by canonical name (see `layout.py`), in their stored dtype, without loading the whole file:
+safetensors and CTranslate2 files are read per tensor, and zip-format PyTorch files are memory-mapped.
+Pickles are always loaded with `weights_only=True`.
+"""
+
+import json
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+
+from . import ctranslate2, layout
+from .errors import CheckpointError
+from .layout import WhisperShape
+
+HF_WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64", "I64": "int64", "I32": "int32", "BOOL": "bool"}
+CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
+
+
+@dataclass
+class Checkpoint:
+    """Where a checkpoint is and what it holds; no tensor is loaded."""
+
+    path: str
+    format: str  # "hf", "openai" or "ctranslate2"
+    shape: WhisperShape
+    weight_files: List[str]
+    step: Optional[int] = None
+    config: Dict = field(default_factory=dict)  # the source's own config.json, if any
+    tensor_shapes: Dict[str, Tuple[int, ...]] = field(default_factory=dict)  # canonical name -> shape
+    stored_dtypes: List[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.path if self.step is None else f"{self.path} (step {self.step})"
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def _load_json(path: str) -> Dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: cannot read JSON ({error})") from None
+
+
+def _torch_load(path: str) -> Dict:
+    """Load a PyTorch pickle safely; memory-map it when it is a zip-format file."""
+    try:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as error:
+            if "mmap" not in str(error):
+                raise
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # pickle, zip and torch errors alike: say which file
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: cannot load as a PyTorch file ({message})") from None
+
+
+def _step_of(path: str) -> Optional[int]:
+    match = CHECKPOINT_DIR.match(os.path.basename(os.path.normpath(path)))
+    if match:
+        return int(match.group(1))
+    state = os.path.join(path, "trainer_state.json") if os.path.isdir(path) else ""
+    if state and os.path.exists(state):
+        return _load_json(state).get("global_step")
+    return None
+
+
+# ----------------------------------------------------------------------------- format detection
+
+
+def detect_format(path: str) -> str:
+    """Say which format a path holds: "hf", "openai", "ctranslate2" or "run"."""
+    if not os.path.exists(path):
+        raise CheckpointError(f"{path}: no such file or folder")
+    if os.path.isfile(path):
+        return "openai"
+    names = set(os.listdir(path))
+    if "model.bin" in names and "config.json" in names:
+        return "ctranslate2"
+    if "config.json" in names and names & set(HF_WEIGHT_FILES):
+        return "hf"
+    if any(CHECKPOINT_DIR.match(n) and os.path.isdir(os.path.join(path, n)) for n in names):
+        return "run"
+    raise CheckpointError(
+        f"{path}: not a Whisper checkpoint (expected a Hugging Face folder, an openai-whisper .pt, "
+        "a CTranslate2 folder with model.bin, or a run folder with checkpoint-N folders)"
+    )
+
+
+def run_checkpoints(path: str) -> List[str]:
+    """The `checkpoint-N` folders of a training run, in step order."""
+    found = []
+    for name in os.listdir(path):
+        match = CHECKPOINT_DIR.match(name)
+        if match and os.path.isdir(os.path.join(path, name)):
+            found.append((int(match.group(1)), os.path.join(path, name)))
+    return [p for _, p in sorted(found)]
+
+
+def expand_sources(
+    paths: Sequence[str], last: Optional[int] = None, steps: Optional[Tuple[int, int]] = None
+) -> List[str]:
+    """Replace each run folder by its checkpoints (the last K, or those with steps in [lo, hi])."""
+    expanded = []
+    for path in paths:
+        if detect_format(path) != "run":
+            expanded.append(path)
+            continue
+        chosen = run_checkpoints(path)
+        if steps is not None:
+            lo, hi = steps
+            chosen = [p for p in chosen if lo <= _step_of(p) <= hi]
+        if last is not None:
+            chosen = chosen[-last:] if last > 0 else []
+        if not chosen:
+            raise CheckpointError(f"{path}: no checkpoint-N folder matches the selection")
+        expanded.extend(chosen)
+    return expanded
+
+
+# ----------------------------------------------------------------------------- per-format metadata
+
+
+def _shape_from_hf_config(path: str, config: Dict) -> WhisperShape:
+    if config.get("model_type") != "whisper":
+        raise CheckpointError(f"{path}: config.json model_type is {config.get('model_type')!r}, not 'whisper'")
+    try:
+        return WhisperShape.from_hf_config(config)
+    except KeyError as error:
+        raise CheckpointError(f"{path}: config.json lacks {error.args[0]}") from None
+
+
+def _hf_files(path: str) -> List[str]:
+    for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+        index_path = os.path.join(path, index_name)
+        if os.path.exists(index_path):
+            weight_map = _load_json(index_path).get("weight_map", {})
+            shards = sorted(set(weight_map.values()))
+            if not shards:
+                raise CheckpointError(f"{index_path}: empty weight_map")
+            return [os.path.join(path, s) for s in shards]
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if os.path.exists(os.path.join(path, name)):
+            return [os.path.join(path, name)]
+    raise CheckpointError(f"{path}: no weight file")
+
+
+def _canonical_hf_name(name: str) -> str:
+    """`WhisperModel` files have no `model.` prefix; `WhisperForConditionalGeneration` files do."""
+    if name.startswith(("encoder.", "decoder.")):
+        return "model." + name
+    return name
+
+
+def _open_hf(path: str) -> Checkpoint:
+    config = _load_json(os.path.join(path, "config.json"))
+    shape = _shape_from_hf_config(path, config)
+    files = _hf_files(path)
+    shapes: Dict[str, Tuple[int, ...]] = {}
+    dtypes = set()
+    for file in files:
+        for name, (tensor_shape, dtype) in _hf_file_metadata(file).items():
+            shapes[_canonical_hf_name(name)] = tensor_shape
+            dtypes.add(dtype)
+    return Checkpoint(path, "hf", shape, files, _step_of(path), config, shapes, sorted(dtypes))
+
+
+def _hf_file_metadata(file: str) -> Dict[str, Tuple[Tuple[int, ...], str]]:
+    if file.endswith(".safetensors"):
+        from safetensors import safe_open
+
+        try:
+            with safe_open(file, framework="pt") as handle:
+                result = {}
+                for name in handle.keys():
+                    piece = handle.get_slice(name)
+                    result[name] = (tuple(piece.get_shape()), SAFETENSORS_DTYPES.get(piece.get_dtype(), piece.get_dtype()))
+                return result
+        except Exception as error:
+            raise CheckpointError(f"{file}: cannot read as safetensors ({error})") from None
+    state = _torch_load(file)
+    return {k: (tuple(v.shape), _dtype_name(v.dtype)) for k, v in state.items() if torch.is_tensor(v)}
+
+
+def _open_openai(path: str) -> Checkpoint:
+    payload = _torch_load(path)
+    if not isinstance(payload, dict) or "dims" not in payload or "model_state_dict" not in payload:
+        raise CheckpointError(f"{path}: not an openai-whisper checkpoint (no 'dims' and 'model_state_dict')")
+    try:
+        shape = WhisperShape.from_openai_dims(payload["dims"])
+    except KeyError as error:
+        raise CheckpointError(f"{path}: dims lack {error.args[0]}") from None
+    to_hf = {oa: hf for hf, oa in layout.hf_openai_pairs(shape)}
+    shapes, dtypes = {}, set()
+    for name, tensor in payload["model_state_dict"].items():
+        shapes[to_hf.get(name, name)] = tuple(tensor.shape)
+        dtypes.add(_dtype_name(tensor.dtype))
+    return Checkpoint(path, "openai", shape, [path], None, {"dims": payload["dims"]}, shapes, sorted(dtypes))
+
+
+def _ct2_shape(path: str, index: ctranslate2.CT2Index) -> WhisperShape:
+    def var(name):
+        if name not in index.variables:
+            raise CheckpointError(f"{path}: model.bin lacks {name}; not a Whisper model")
+        return index.variables[name]
+
+    def scalar(name):
+        return int(ctranslate2.read_variable(index, name).item())
+
+    d, n_mels, _ = var("encoder/conv1/weight").shape
+    layers = {
+        side: len({n.split("/")[1] for n in index.variables if re.match(rf"{side}/layer_\d+/", n)})
+        for side in ("encoder", "decoder")
+    }
+    return WhisperShape(
+        n_mels=n_mels,
+        n_vocab=var("decoder/embeddings/weight").shape[0],
+        d_model=d,
+        encoder_layers=layers["encoder"],
+        decoder_layers=layers["decoder"],
+        encoder_heads=scalar("encoder/num_heads"),
+        decoder_heads=scalar("decoder/num_heads"),
+        encoder_ffn=var("encoder/layer_0/ffn/linear_0/weight").shape[0],
+        decoder_ffn=var("decoder/layer_0/ffn/linear_0/weight").shape[0],
+        n_audio_ctx=var("encoder/position_encodings/encodings").shape[0],
+        n_text_ctx=var("decoder/position_encodings/encodings").shape[0],
+    )
+
+
+def _open_ct2(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
+    parts = list(parts) if parts else [os.path.join(path, "model.bin")]
+    index = ctranslate2.read_index(parts)
+    if index.spec_name and index.spec_name != "WhisperSpec":
+        raise CheckpointError(f"{parts[0]}: a CTranslate2 {index.spec_name}, not a WhisperSpec")
+    shape = _ct2_shape(path, index)
+    config_path = os.path.join(path, "config.json")
+    config = _load_json(config_path) if os.path.exists(config_path) else {}
+    shapes = {}
+    for name, source in layout.ct2_sources(shape).items():
+        if source is None:
+            shapes[name] = (shape.n_audio_ctx, shape.d_model)
+            continue
+        variable, _, n_parts = source
+        if variable not in index.variables and variable not in index.aliases:
+            continue
+        full = index.resolve(variable).shape
+        shapes[name] = (full[0] // n_parts,) + tuple(full[1:])
+    dtypes = sorted({_dtype_name(v.dtype) for v in index.variables.values() if v.dtype.is_floating_point})
+    return Checkpoint(path, "ctranslate2", shape, parts, _step_of(path), config, shapes, dtypes)
+
+
+def open_checkpoint(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
+    """Identify a checkpoint and read its metadata; `parts` lists split CTranslate2 `model.bin` files."""
+    path = os.fspath(path)
+    kind = "ctranslate2" if parts else detect_format(path)
+    if kind == "run":
+        raise CheckpointError(f"{path}: a training run folder; name one checkpoint-N folder, or merge the run")
+    checkpoint = {"hf": _open_hf, "openai": _open_openai}.get(kind)
+    checkpoint = checkpoint(path) if checkpoint else _open_ct2(path, parts)
+    check_names(checkpoint)
+    return checkpoint
+
+
+def check_names(checkpoint: Checkpoint) -> None:
+    """Every canonical tensor present with its expected shape, and nothing unknown."""
+    expected = layout.canonical_shapes(checkpoint.shape)
+    have = dict(checkpoint.tensor_shapes)
+    tied = have.pop("proj_out.weight", None)
+    if tied is not None and checkpoint.config.get("tie_word_embeddings", True) is False:
+        raise CheckpointError(
+            f"{checkpoint.path}: proj_out.weight is not tied to the token embeddings; sapsoup cannot merge it"
+        )
+    for name, tensor_shape in expected.items():
+        if name not in have:
+            raise CheckpointError(f"{checkpoint.path}: tensor {name} is missing")
+        if tuple(have[name]) != tuple(tensor_shape):
+            raise CheckpointError(
+                f"{checkpoint.path}: tensor {name} has shape {tuple(have[name])}, expected {tuple(tensor_shape)}"
+            )
+    unknown = sorted(set(have) - set(expected))
+    if unknown:
+        raise CheckpointError(f"{checkpoint.path}: unexpected tensor {unknown[0]} (and {len(unknown) - 1} more)")
+
+
+# ----------------------------------------------------------------------------- tensor access
+
+
+@contextmanager
+def read_tensors(checkpoint: Checkpoint) -> Iterator[Callable[[str], torch.Tensor]]:
+    """Open a checkpoint; yield `get(canonical_name) -> tensor` (stored dtype, CPU)."""
+    if checkpoint.format == "hf":
+        with _hf_reader(checkpoint) as get:
+            yield get
+    elif checkpoint.format == "openai":
+        payload = _torch_load(checkpoint.path)
+        state = payload["model_state_dict"]
+        to_openai = dict(layout.hf_openai_pairs(checkpoint.shape))
+        yield lambda name: state[to_openai[name]]
+        del payload, state
+    else:
+        index = ctranslate2.read_index(checkpoint.weight_files)
+        sources = layout.ct2_sources(checkpoint.shape)
+        yield lambda name: _ct2_tensor(checkpoint, index, sources[name])
+
+
+def _ct2_tensor(checkpoint, index, source) -> torch.Tensor:
+    if source is None:
+        return layout.sinusoids(checkpoint.shape.n_audio_ctx, checkpoint.shape.d_model)
+    variable, part, n_parts = source
+    full = ctranslate2.read_variable(index, variable)
+    rows = full.shape[0] // n_parts
+    return full[part * rows : (part + 1) * rows].clone()
+
+
+@contextmanager
+def _hf_reader(checkpoint: Checkpoint):
+    from safetensors import safe_open
+
+    handles, where, states = [], {}, []
+    try:
+        for file in checkpoint.weight_files:
+            if file.endswith(".safetensors"):
+                handle = safe_open(file, framework="pt")
+                handles.append(handle)
+                for name in handle.keys():
+                    where[_canonical_hf_name(name)] = (handle.get_tensor, name)
+            else:
+                state = _torch_load(file)
+                states.append(state)
+                for name in state:
+                    where[_canonical_hf_name(name)] = (state.__getitem__, name)
+
+        def get(name: str) -> torch.Tensor:
+            reader, stored_name = where[name]
+            return reader(stored_name)
+
+        yield get
+    finally:
+        where.clear()
+        states.clear()
+        handles.clear()

