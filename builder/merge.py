@@ -54,9 +54,8 @@ def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
                 f"{other.label}: vocabulary size {other.shape.n_vocab} differs from "
                 f"{first.label}'s {first.shape.n_vocab} (e.g. large-v2 vs large-v3); cannot merge"
             )
-        for name, shape in first.tensor_shapes.items():
-            if name == "proj_out.weight":
-                continue
+        for name in layout.canonical_names(first.shape):
+            shape = first.tensor_shapes[name]
             other_shape = other.tensor_shapes.get(name)
             if other_shape is None:
                 raise CheckpointError(f"{other.label}: tensor {name} is missing (present in {first.label})")

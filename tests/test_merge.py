@@ -1,0 +1,240 @@
+"""The merge engine: exact weighted means of any number of checkpoints, checked before anything is written."""
+
+import json
+import os
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from sapsoup.builder import layout
+from sapsoup.builder.checkpoints import open_checkpoint
+from sapsoup.builder.convert import load_canonical
+from sapsoup.builder.errors import CheckpointError
+from sapsoup.builder.merge import merge_checkpoints, sha256_file
+from sapsoup.cli import main
+
+from conftest import SMALL, random_tensors, save_ct2, save_hf, save_openai
+
+
+def read(path):
+    return load_canonical(open_checkpoint(str(path)))
+
+
+def assert_close(a, b, atol=0.0):
+    for name in layout.canonical_names(SMALL):
+        assert torch.allclose(a[name].float(), b[name].float(), atol=atol, rtol=0), name
+
+
+def test_merging_one_checkpoint_returns_it_unchanged(tmp_path):
+    tensors = random_tensors(seed=1)
+    source = save_hf(tmp_path / "a", tensors)
+    merge_checkpoints([source], str(tmp_path / "out"), to="hf", dtype="fp32")
+    assert_close(read(tmp_path / "out"), tensors)
+
+
+def test_merging_n_copies_returns_the_checkpoint(tmp_path):
+    tensors = random_tensors(seed=2)
+    source = save_openai(tmp_path / "a.pt", tensors)
+    merge_checkpoints([source] * 5, str(tmp_path / "out.pt"), dtype="fp32")
+    assert_close(read(tmp_path / "out.pt"), tensors, atol=1e-7)
+
+
+def test_the_result_is_the_weighted_mean_computed_in_float32(tmp_path):
+    a, b = ({n: t.half() for n, t in random_tensors(seed=s).items()} for s in (3, 4))
+    sources = [save_hf(tmp_path / "a", a, dtype=torch.float16), save_hf(tmp_path / "b", b, dtype=torch.float16)]
+    merge_checkpoints(sources, str(tmp_path / "out"), weights=[3, 1], to="hf", dtype="fp32")
+    merged = read(tmp_path / "out")
+    for name in layout.canonical_names(SMALL):
+        expected = 0.75 * a[name].double() + 0.25 * b[name].double()
+        assert torch.allclose(merged[name].double(), expected, atol=1e-6, rtol=0), name
+
+
+def test_fp16_inputs_are_not_averaged_in_fp16(tmp_path):
+    """Two fp16 values whose mean is not an fp16 number: the fp32 result keeps the exact mean."""
+    a, b = random_tensors(seed=5), random_tensors(seed=5)
+    a["model.decoder.layer_norm.bias"][:] = 1.0
+    b["model.decoder.layer_norm.bias"][:] = 1.0 + 2 ** -10  # neighbouring fp16 numbers
+    sources = [save_hf(tmp_path / "a", a, dtype=torch.float16), save_hf(tmp_path / "b", b, dtype=torch.float16)]
+    merge_checkpoints(sources, str(tmp_path / "out"), to="hf", dtype="fp32")
+    assert torch.all(read(tmp_path / "out")["model.decoder.layer_norm.bias"] == 1.0 + 2 ** -11)
+
+
+def test_input_order_does_not_change_the_result_beyond_rounding(tmp_path):
+    sources = [save_openai(tmp_path / f"{i}.pt", random_tensors(seed=10 + i)) for i in range(4)]
+    merge_checkpoints(sources, str(tmp_path / "ab.pt"), dtype="fp32")
+    merge_checkpoints(sources[::-1], str(tmp_path / "ba.pt"), dtype="fp32")
+    assert_close(read(tmp_path / "ab.pt"), read(tmp_path / "ba.pt"), atol=1e-6)
+
+
+def test_weights_are_normalised_unless_told_not_to(tmp_path):
+    tensors = random_tensors(seed=6)
+    source = save_openai(tmp_path / "a.pt", tensors)
+    merge_checkpoints([source, source], str(tmp_path / "norm.pt"), weights=[2, 2], dtype="fp32")
+    assert_close(read(tmp_path / "norm.pt"), tensors, atol=1e-7)
+    merge_checkpoints([source, source], str(tmp_path / "raw.pt"), weights=[1, 1], normalize=False, dtype="fp32")
+    doubled = {n: 2 * t for n, t in tensors.items()}
+    merged = read(tmp_path / "raw.pt")
+    for name in layout.canonical_names(SMALL):
+        if name != "model.encoder.embed_positions.weight":
+            assert torch.allclose(merged[name], doubled[name], atol=1e-6), name
+
+
+def test_formats_can_be_mixed(tmp_path):
+    a, b, c = (random_tensors(seed=s) for s in (7, 8, 9))
+    sources = [
+        save_hf(tmp_path / "hf", a),
+        save_openai(tmp_path / "m.pt", b),
+        save_ct2(tmp_path / "ct2", c, dtype=torch.float32),
+    ]
+    merge_checkpoints(sources, str(tmp_path / "out.pt"), dtype="fp32")
+    merged = read(tmp_path / "out.pt")
+    for name in layout.canonical_names(SMALL):
+        expected = (a[name].double() + b[name].double() + c[name].double()) / 3
+        assert torch.allclose(merged[name].double(), expected, atol=1e-6), name
+
+
+def make_run(folder, steps):
+    for i, step in enumerate(steps):
+        save_hf(folder / f"checkpoint-{step}", random_tensors(seed=100 + i))
+    return str(folder)
+
+
+def test_a_run_folder_expands_to_its_checkpoints_in_step_order(tmp_path):
+    run = make_run(tmp_path / "run", [500, 100, 1000])
+    summary = merge_checkpoints([run], str(tmp_path / "out.pt"))
+    assert [item["step"] for item in summary.provenance["inputs"]] == [100, 500, 1000]
+
+
+def test_last_and_steps_select_checkpoints_of_a_run(tmp_path):
+    run = make_run(tmp_path / "run", [100, 200, 300, 400])
+    last = merge_checkpoints([run], str(tmp_path / "last.pt"), last=2)
+    assert [i["step"] for i in last.provenance["inputs"]] == [300, 400]
+    ranged = merge_checkpoints([run], str(tmp_path / "range.pt"), steps=(150, 300))
+    assert [i["step"] for i in ranged.provenance["inputs"]] == [200, 300]
+
+
+# ----------------------------------------------------------------------------- checks before output
+
+
+def outputs(tmp_path):
+    return sorted(n for n in os.listdir(tmp_path) if n.startswith(("out", ".sapsoup")))
+
+
+def test_different_vocabulary_sizes_are_refused_without_truncation(tmp_path):
+    bigger = layout.WhisperShape(**{**SMALL.as_dict(), "n_vocab": 51865})
+    sources = [save_hf(tmp_path / "a", random_tensors()), save_hf(tmp_path / "b", random_tensors(bigger), bigger)]
+    with pytest.raises(CheckpointError, match="vocabulary size 51865 differs"):
+        merge_checkpoints(sources, str(tmp_path / "out.pt"))
+    assert outputs(tmp_path) == []
+
+
+def test_different_shapes_are_refused_naming_the_tensor(tmp_path):
+    wider = layout.WhisperShape(**{**SMALL.as_dict(), "encoder_ffn": 128, "decoder_ffn": 128})
+    sources = [save_hf(tmp_path / "a", random_tensors()), save_hf(tmp_path / "b", random_tensors(wider), wider)]
+    with pytest.raises(CheckpointError, match=r"tensor model\.encoder\.layers\.0\.fc1\.weight has shape"):
+        merge_checkpoints(sources, str(tmp_path / "out"), to="hf")
+    assert outputs(tmp_path) == []
+
+
+def test_nan_in_an_input_is_refused_naming_file_and_tensor(tmp_path):
+    bad = random_tensors(seed=1)
+    bad["model.decoder.layers.1.fc2.bias"][3] = float("nan")
+    sources = [save_openai(tmp_path / "good.pt", random_tensors()), save_openai(tmp_path / "bad.pt", bad)]
+    with pytest.raises(CheckpointError, match=r"bad\.pt: tensor model\.decoder\.layers\.1\.fc2\.bias holds NaN or Inf"):
+        merge_checkpoints(sources, str(tmp_path / "out.pt"))
+    assert outputs(tmp_path) == []
+
+
+def test_an_overflowing_result_is_refused(tmp_path):
+    big = random_tensors()
+    big["model.decoder.layer_norm.weight"][:] = 3e38
+    source = save_openai(tmp_path / "big.pt", big)
+    with pytest.raises(CheckpointError, match="merge result.*holds NaN or Inf"):
+        merge_checkpoints([source, source], str(tmp_path / "out.pt"), weights=[1, 1], normalize=False)
+    assert outputs(tmp_path) == []
+
+
+def test_a_weight_list_that_does_not_match_the_inputs_is_refused(tmp_path):
+    source = save_openai(tmp_path / "a.pt", random_tensors())
+    with pytest.raises(CheckpointError, match="3 weights for 2 inputs"):
+        merge_checkpoints([source, source], str(tmp_path / "out.pt"), weights=[1, 2, 3])
+    assert outputs(tmp_path) == []
+
+
+def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    source = save_openai(tmp_path / "a.pt", random_tensors())
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        merge_checkpoints([source, source], str(tmp_path / "out.pt"))
+    assert outputs(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- provenance and outputs
+
+
+def test_merge_json_records_inputs_weights_versions_and_output_hash(tmp_path):
+    sources = [save_openai(tmp_path / "a.pt", random_tensors(seed=1)), save_openai(tmp_path / "b.pt", random_tensors(seed=2))]
+    merge_checkpoints(sources, str(tmp_path / "out.pt"), weights=[1, 3])
+    provenance = json.loads((tmp_path / "out.merge.json").read_text())
+    assert provenance["method"] == "weighted"
+    assert [i["weight"] for i in provenance["inputs"]] == [0.25, 0.75]
+    assert provenance["inputs"][0]["files"][0]["sha256"] == sha256_file(sources[0])
+    assert provenance["output"]["files"][0]["sha256"] == sha256_file(tmp_path / "out.pt")
+    assert {"sapsoup", "torch", "transformers"} <= set(provenance["versions"])
+
+
+def test_hf_output_holds_its_merge_json(tmp_path):
+    source = save_hf(tmp_path / "a", random_tensors())
+    merge_checkpoints([source, source], str(tmp_path / "out"), to="hf")
+    provenance = json.loads((tmp_path / "out" / "merge.json").read_text())
+    assert provenance["output"]["files"][0]["sha256"] == sha256_file(tmp_path / "out" / "model.safetensors")
+
+
+def test_openai_and_hf_outputs_of_one_merge_give_the_same_logits(tmp_path):
+    import whisper
+    from transformers import WhisperForConditionalGeneration
+
+    sources = [save_hf(tmp_path / "a", random_tensors(seed=1)), save_hf(tmp_path / "b", random_tensors(seed=2))]
+    merge_checkpoints(sources, str(tmp_path / "out.pt"), dtype="fp32")
+    merge_checkpoints(sources, str(tmp_path / "out-hf"), to="hf", dtype="fp32")
+    openai_model = whisper.load_model(str(tmp_path / "out.pt"), device="cpu")
+    hf_model = WhisperForConditionalGeneration.from_pretrained(str(tmp_path / "out-hf")).eval()
+    mel = torch.randn(1, 80, 3000, generator=torch.Generator().manual_seed(0))
+    tokens = torch.tensor([[50257, 50362, 262]])
+    with torch.no_grad():
+        expected = openai_model.decoder(tokens, openai_model.encoder(mel))
+        actual = hf_model(input_features=mel, decoder_input_ids=tokens).logits
+    assert (expected - actual).abs().max() < 1e-4
+
+
+def test_merge_and_inspect_commands_on_real_tiny_en(tmp_path, tiny_en_pt, tiny_en_hf, clean_speech):
+    """tiny.en merged with itself (openai fp32 + HF folder) transcribes exactly as tiny.en does."""
+    import whisper
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["merge", tiny_en_pt, tiny_en_hf, "-o", str(tmp_path / "soup.pt"), "--dtype", "fp32"])
+    assert result.exit_code == 0, result.output
+    assert "merged 2 checkpoints" in result.output
+    inspected = runner.invoke(main, ["inspect", str(tmp_path / "soup.pt"), "--json"])
+    info = json.loads(inspected.output)
+    assert info["format"] == "openai" and info["dims"]["d_model"] == 384
+    assert info["provenance"]["method"] == "uniform" and len(info["provenance"]["inputs"]) == 2
+
+    options = whisper.DecodingOptions(language="en", temperature=0.0, without_timestamps=True, fp16=False)
+    original = whisper.load_model(tiny_en_pt, device="cpu")
+    soup = whisper.load_model(str(tmp_path / "soup.pt"), device="cpu")
+    for _, audio in clean_speech[:2]:
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(torch.from_numpy(audio)))
+        assert whisper.decode(soup, mel, options).text == whisper.decode(original, mel, options).text
+
+
+def test_merge_command_reports_bad_weights_in_one_line(tmp_path):
+    source = save_openai(tmp_path / "a.pt", random_tensors())
+    result = CliRunner().invoke(main, ["merge", source, source, "-o", str(tmp_path / "out.pt"), "--weights", "1,x"])
+    assert result.exit_code != 0
+    assert "expected numbers separated by commas" in result.output
