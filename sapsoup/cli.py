@@ -1,15 +1,51 @@
-"""The `sapsoup` command line: one verb per job."""
+"""The `sapsoup` command line: one verb per job.
+
+Each verb lives in its own `cli_<area>.py` module and is imported only when it runs, so that
+`sapsoup merge` does not pay for importing the corpus synthesiser or the scorer (seconds each).
+"""
+
+import importlib
+import importlib.util
 
 import click
 
+COMMANDS = {
+    "pretrained": "sapsoup.cli_builder:pretrained",
+    "convert": "sapsoup.cli_builder:convert",
+    "inspect": "sapsoup.cli_builder:inspect",
+    "corpus": "sapsoup.cli_corpus:corpus",
+    "merge": "sapsoup.cli_builder:merge",
+    "select": "sapsoup.cli_select:select",
+    "postprocess": "sapsoup.cli_postprocess:postprocess",
+    "build": "sapsoup.cli_build:build",
+    "dev": "sapsoup.cli_validate:dev",
+    "validate": "sapsoup.cli_validate:validate",
+    "demo": "sapsoup.cli_demo:demo",
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module when the command is used."""
+
+    def list_commands(self, ctx):
+        return [name for name in COMMANDS if self._spec(name)]
+
+    def get_command(self, ctx, name):
+        spec = self._spec(name)
+        if spec is None:
+            return None
+        module_name, attribute = spec.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+    @staticmethod
+    def _spec(name):
+        spec = COMMANDS.get(name)
+        if spec is None or importlib.util.find_spec(spec.split(":")[0]) is None:
+            return None
+        return spec
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="sapsoup")
 def main():
     """Merge fine-tuned Whisper checkpoints, pack a SAP Challenge submission, validate it locally."""
-
-
-from sapsoup.cli_builder import convert, inspect, merge, pretrained  # noqa: E402
-
-for _command in (pretrained, convert, inspect, merge):
-    main.add_command(_command)

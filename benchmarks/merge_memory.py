@@ -1,0 +1,135 @@
+"""Peak memory and wall time of merging N base-sized Whisper checkpoints: sapsoup vs a naive script.
+
+Usage: python benchmarks/merge_memory.py [--sizes 2,4,8] [--workdir DIR]
+
+Each merge runs in a fresh Python process so its peak RSS (ru_maxrss of that child) is its own.
+The inputs are random Whisper-base-shaped Hugging Face folders (fp32 safetensors, as a Trainer
+saves them). The naive script is what many training repos ship: load every state dict, then
+average. `mergekit-pytorch` is measured too when it is installed.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+BASE = dict(
+    n_mels=80, n_vocab=51865, d_model=512, encoder_layers=6, decoder_layers=6, encoder_heads=8,
+    decoder_heads=8, encoder_ffn=2048, decoder_ffn=2048, n_audio_ctx=1500, n_text_ctx=448,
+)
+
+NAIVE = r"""
+import sys, torch
+from safetensors.torch import load_file, save_file
+paths, out = sys.argv[1:-1], sys.argv[-1]
+states = [load_file(p + "/model.safetensors") for p in paths]
+merged = {k: sum(s[k].float() for s in states) / len(states) for k in states[0]}
+save_file(merged, out)
+"""
+
+
+def make_inputs(folder, count):
+    import torch
+    from safetensors.torch import save_file
+
+    from sapsoup.builder import layout
+    from sapsoup.builder.convert import hf_config
+
+    import json
+
+    from sapsoup.builder.tokenizer import write_processor
+
+    shape = layout.WhisperShape(**BASE)
+    processor = os.path.join(folder, "processor")
+    os.makedirs(processor, exist_ok=True)
+    write_processor(processor, shape)  # real checkpoints carry their processor files; so do these
+    paths = []
+    for i in range(count):
+        path = os.path.join(folder, f"ckpt-{i}")
+        shutil.copytree(processor, path)
+        generator = torch.Generator().manual_seed(i)
+        state = {n: torch.randn(s, generator=generator) * 0.02 for n, s in layout.canonical_shapes(shape).items()}
+        save_file(state, os.path.join(path, "model.safetensors"))
+        with open(os.path.join(path, "config.json"), "w") as handle:
+            json.dump(hf_config(shape), handle)
+        paths.append(path)
+    return paths
+
+
+def warm(paths):
+    """Read the inputs once so that every contender starts with them in the page cache."""
+    for path in paths:
+        for name in os.listdir(path):
+            with open(os.path.join(path, name), "rb") as handle:
+                while handle.read(1 << 24):
+                    pass
+
+
+def measure(command, inputs):
+    """Run a command in a child process; return (seconds, peak RSS in MB of that child)."""
+    warm(inputs)
+    started = time.perf_counter()
+    wrapper = [sys.executable, "-c", "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"] + command
+    result = subprocess.run(wrapper, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    peak_kb = int(result.stdout.strip().splitlines()[-1])
+    return seconds, peak_kb / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="2,4,8")
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    workdir = args.workdir or tempfile.mkdtemp(prefix="sapsoup-bench-")
+    inputs = make_inputs(workdir, max(sizes))
+    sapsoup = shutil.which("sapsoup") or os.path.join(os.path.dirname(sys.executable), "sapsoup")
+    mergekit = shutil.which("mergekit-pytorch")
+    rows = []
+    for n in sizes:
+        chosen = inputs[:n]
+        out = os.path.join(workdir, f"out-{n}")
+        row = {"n": n}
+        row["naive"] = measure([sys.executable, "-c", NAIVE, *chosen, out + ".naive.safetensors"], chosen)
+        row["sapsoup"] = measure([sapsoup, "merge", *chosen, "-o", out + ".hf", "--to", "hf", "--force"], chosen)
+        if mergekit:
+            config = os.path.join(workdir, f"mergekit-{n}.yml")
+            with open(config, "w") as handle:
+                handle.write("merge_method: linear\nmodels:\n")
+                for path in chosen:
+                    handle.write(f"  - model: {path}\n    parameters:\n      weight: 1.0\n")
+                handle.write("dtype: float32\n")
+            try:
+                row["mergekit"] = measure([mergekit, config, out + ".mergekit"], chosen)
+            except subprocess.CalledProcessError:
+                row["mergekit"] = None
+        rows.append(row)
+        for name in os.listdir(workdir):
+            if name.startswith(f"out-{n}"):
+                target = os.path.join(workdir, name)
+                shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+
+    print(f"Merging N random Whisper-base checkpoints (fp32 safetensors, {os.cpu_count()} CPU cores)")
+    header = f"{'N':>3} | {'sapsoup RSS MB':>14} {'time s':>7} | {'naive RSS MB':>12} {'time s':>7} | {'RSS ratio':>9} {'time ratio':>10}"
+    if mergekit:
+        header += f" | {'mergekit RSS MB':>15} {'time s':>7}"
+    print(header)
+    for row in rows:
+        (ts, ms), (tn, mn) = row["sapsoup"], row["naive"]
+        line = f"{row['n']:>3} | {ms:>14.0f} {ts:>7.1f} | {mn:>12.0f} {tn:>7.1f} | {ms / mn:>9.2f} {ts / tn:>10.2f}"
+        if mergekit:
+            line += f" | {row['mergekit'][1]:>15.0f} {row['mergekit'][0]:>7.1f}" if row.get("mergekit") else " | failed"
+        print(line)
+    first, last = rows[0]["sapsoup"][1], rows[-1]["sapsoup"][1]
+    print(f"sapsoup peak RSS at N={rows[-1]['n']} / N={rows[0]['n']}: {last / first:.3f} (target <= 1.15)")
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
