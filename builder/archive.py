@@ -41,10 +41,14 @@ CHUNK = 1 << 20
 
 # Distribution names whose installed versions the archive pins. SAPC1's server starts from an empty
 # conda environment; SAPC2's image already has torch and numpy (with its CUDA build), so they stay out.
-SAPC1_PACKAGES = (
-    "numpy", "torch", "openai-whisper", "tiktoken", "numba", "more-itertools", "tqdm", "soundfile", "inflect",
+# openai-whisper's and inflect's own dependencies are pinned too, so that the server's resolver has
+# nothing left to choose.
+RUNTIME_PACKAGES = (
+    "openai-whisper", "tiktoken", "regex", "numba", "llvmlite", "more-itertools", "tqdm", "soundfile",
+    "inflect", "typeguard",
 )
-SAPC2_PACKAGES = ("openai-whisper", "tiktoken", "numba", "more-itertools", "tqdm", "soundfile", "inflect")
+SAPC1_PACKAGES = ("numpy", "torch") + RUNTIME_PACKAGES
+SAPC2_PACKAGES = RUNTIME_PACKAGES
 
 # Template file in `sapsoup.submission` -> name in the archive, per target.
 TEMPLATES = {
