@@ -1,0 +1,129 @@
+"""Post-processing judged by the organisers' scoring rules, as sapsoup replays them.
+
+References are built the way `dev prepare` builds them, from raw SAP-style transcripts through
+`normalize_reference`; hypotheses are what Whisper writes for the same speech.
+"""
+
+import dataclasses
+
+import pytest
+
+from sapsoup.postprocess import FILLER_STYLES, SPELLED_ACRONYMS, PostprocessOptions, postprocess
+from sapsoup.validate.normalize import SPELLED_ACRONYMS as REFERENCE_ACRONYMS
+from sapsoup.validate.normalize import clean_hypothesis, normalize_reference
+from sapsoup.validate.scoring import score_sapc1, score_sapc2
+
+# (what Whisper writes, what the SAP transcriber wrote) for the same utterance: numbers, spelled
+# letters, acronyms, fillers and hyphenated words, each written the way Whisper prints them.
+WHISPER_AND_TRANSCRIPT = [
+    ("Set a timer for 25 minutes.", "set a timer for twenty-five minutes"),
+    ("I was born in 1998.", "I was born in 1998"),
+    ("It costs $3.50 at the store.", "it costs three dollars and fifty cents at the store"),
+    ("Wake me up at 7:30 a.m.", "wake me up at seven thirty a.m."),
+    ("Turn on the T-V.", "turn on the ~T ~V"),
+    ("My name is spelled S-M-I-T-H.", "my name is spelled ~S ~M ~I ~T ~H"),
+    ("Put CNN on the TV.", "put CNN on the TV"),
+    ("Um, what's the weather like?", "(um) what's the weather like"),
+    ("I, uh, need 2 tickets for the 3rd.", "I (uh) need two tickets for the third"),
+    ("Call 555-1234 please.", "call five five five one two three four please"),
+    ("The 1990s were well-known for music.", "the nineteen nineties were well-known for music"),
+    ("Add 50% more sugar.", "add 50 percent more sugar"),
+    ("Play covid-19 news from 2005.", "play covid nineteen news from two thousand five"),
+]
+
+
+def _references(transcripts):
+    return (
+        [normalize_reference(t, keep_disfluencies=True) for t in transcripts],
+        [normalize_reference(t, keep_disfluencies=False) for t in transcripts],
+    )
+
+
+def test_postprocessing_removes_the_formatting_errors_under_sapc1():
+    hypotheses = [whisper for whisper, _ in WHISPER_AND_TRANSCRIPT]
+    ref1, ref2 = _references([transcript for _, transcript in WHISPER_AND_TRANSCRIPT])
+
+    raw = score_sapc1(hypotheses, ref1, ref2)
+    processed = score_sapc1([postprocess(h) for h in hypotheses], ref1, ref2)
+
+    # "and" in "three dollars and fifty cents" is the only word the transcriber said that the
+    # post-processed hypothesis does not hold.
+    assert (raw.errors, processed.errors, processed.words) == (45.0, 1.0, 97.0)
+    assert raw.wer == pytest.approx(100 * 45 / 97)  # 46.4%
+    assert processed.wer == pytest.approx(100 * 1 / 97)  # 1.0%
+
+
+NO_RULES = PostprocessOptions(fillers="keep", numbers=False, spelled_letters=False, acronyms=False,
+                              joined_words=False)
+
+
+@pytest.mark.parametrize("rule", ["numbers", "spelled_letters", "acronyms", "joined_words"])
+def test_each_rule_alone_saves_errors_under_sapc1(rule):
+    hypotheses = [whisper for whisper, _ in WHISPER_AND_TRANSCRIPT]
+    ref1, ref2 = _references([transcript for _, transcript in WHISPER_AND_TRANSCRIPT])
+    rule_alone = dataclasses.replace(NO_RULES, **{rule: True})
+
+    no_rules = score_sapc1([postprocess(h, NO_RULES) for h in hypotheses], ref1, ref2)
+    one_rule = score_sapc1([postprocess(h, rule_alone) for h in hypotheses], ref1, ref2)
+
+    assert one_rule.errors < no_rules.errors
+
+
+def test_spelled_letters_match_the_reference_letters_after_both_normalisations():
+    hypothesis = postprocess("spell it A-B-C")
+    reference = normalize_reference("spell it ~A ~B ~C", keep_disfluencies=True)
+
+    assert hypothesis == "spell it ~A ~B ~C"
+    assert clean_hypothesis(hypothesis) == clean_hypothesis(reference) == "SPELL IT A B C"
+    assert clean_hypothesis("spell it A~B~C") == "SPELL IT ABC"  # why the tildes go before letters
+
+
+def test_acronyms_are_split_like_the_reference_normaliser_splits_them():
+    assert SPELLED_ACRONYMS == REFERENCE_ACRONYMS
+    assert clean_hypothesis(postprocess("watch CNN's show on TV")) == normalize_reference(
+        "watch CNN's show on TV", keep_disfluencies=True
+    )
+
+
+# Five utterances, each with one filler and one real error (won't/want, sew/so, light/lights, ...).
+FILLER_HYPOTHESES = ["Um, I won't to go home", "I uh think sew", "Hmm, turn on the light", "Er, call mom",
+                     "Ah, yes please"]
+FILLER_REFERENCES = {
+    "marked": ["(um) I want to go home", "I (uh) think so", "(hmm) turn on the lights", "(er) call mom",
+               "(ah) yes please"],
+    "unmarked": ["um I want to go home", "I uh think so", "hmm turn on the lights", "er call mom",
+                 "ah yes please"],
+    "absent": ["I want to go home", "I think so", "turn on the lights", "call mom", "yes please"],
+}
+# WER in percent by reference kind and style (brackets, parentheses, drop, keep): the table in
+# the docstring of postprocess/fillers.py.
+SAPC1_FILLER_WER = {
+    "marked": (14.3, 14.3, 18.8, 14.3),
+    "unmarked": (14.3, 14.3, 38.1, 14.3),
+    "absent": (50.0, 50.0, 18.8, 50.0),
+}
+SAPC2_FILLER_WER = {
+    "marked": (25.0, 25.0, 25.0, 22.2),
+    "unmarked": (33.3, 33.3, 33.3, 22.2),
+    "absent": (25.0, 25.0, 25.0, 37.5),
+}
+
+
+def _filler_wer(score, kind):
+    ref1, ref2 = _references(FILLER_REFERENCES[kind])
+    wers = []
+    for style in FILLER_STYLES:
+        hypotheses = [postprocess(h, PostprocessOptions(fillers=style)) for h in FILLER_HYPOTHESES]
+        wers.append(round(score(hypotheses, ref1, ref2).wer, 1))
+    return tuple(wers)
+
+
+@pytest.mark.parametrize("kind", sorted(SAPC1_FILLER_WER))
+def test_filler_styles_cost_what_the_fillers_docstring_says_under_sapc1(kind):
+    assert FILLER_STYLES == ("brackets", "parentheses", "drop", "keep")
+    assert _filler_wer(score_sapc1, kind) == SAPC1_FILLER_WER[kind]
+
+
+@pytest.mark.parametrize("kind", sorted(SAPC2_FILLER_WER))
+def test_filler_styles_cost_what_the_fillers_docstring_says_under_sapc2(kind):
+    assert _filler_wer(score_sapc2, kind) == SAPC2_FILLER_WER[kind]
