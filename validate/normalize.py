@@ -12,14 +12,15 @@ Three jobs, one per public function:
 
 Where sapsoup differs from the organisers, it is on purpose and written down here:
 
-- Numbers: the organisers ran NeMo's text normaliser; sapsoup writes numbers with `inflect` and a few
-  rules of its own (`_spell_numbers`), aiming at NeMo's usual spoken forms for cardinals (no "and":
+- Numbers: the organisers ran NeMo's text normaliser; sapsoup writes numbers with the rules of its
+  post-processing (`sapsoup.postprocess.numbers_to_words`, on `inflect`), the same code that writes
+  hypotheses, aiming at NeMo's usual spoken forms for cardinals (no "and":
   "ONE HUNDRED TWENTY THREE"), ordinals, decimals ("THREE POINT FIVE"), money ("FIVE DOLLARS FIFTY
   CENTS"), percentages, clock times ("TEN THIRTY", "THREE O'CLOCK"), decades and years. It has not been
   checked against NeMo itself (not installed). A bare 4-digit number from 1100 to 2099 is always read
   as a year ("1990" -> "NINETEEN NINETY", "2005" -> "TWO THOUSAND FIVE"), where NeMo decides from
-  context; numbers with a leading zero are read digit by digit. Unusual forms (fractions, phone
-  numbers, measures such as "5kg", negative numbers) will differ.
+  context; numbers with a leading zero and phone-shaped numbers are read digit by digit. Unusual forms
+  (slash dates, measures such as "5kg") may differ.
 - Acronyms: the organisers' February 2025 list (about 170 entries) is not public in a form sapsoup may
   copy; `SPELLED_ACRONYMS` is sapsoup's own list of about 170 initialisms that are said letter by letter.
   It covers every acronym the contract names (TV, USA, CNN, FBI, DNA, OK, DVD); other entries may differ
@@ -39,7 +40,8 @@ Where sapsoup differs from the organisers, it is on purpose and written down her
 import re
 import unicodedata
 
-import inflect
+from sapsoup.postprocess import acronyms as postprocess_acronyms
+from sapsoup.postprocess import numbers_to_words
 
 UNKNOWN_TOKEN = "UNK"
 
@@ -48,38 +50,12 @@ ACCENTED_CAPITALS = "ÀÁÄÅÈÉÍÏÑÓÖØÛÜĆ"
 HYPOTHESIS_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ' " + ACCENTED_CAPITALS)
 
 # Initialisms said letter by letter; a reference writes them as separate letters ("TV" -> "T V").
-SPELLED_ACRONYMS = frozenset(
-    """
-    AA AAA AARP ABC AC ACL ADA ADHD AI ALS AM AOL ASL ATM ATV AV
-    BA BBC BBQ BLT BMW BP BS BYU
-    CBS CD CDC CEO CFO CIA CNBC CNN COO COPD CP CPA CPR CPU CSI CT CVS
-    DA DC DIY DJ DMV DNA DOA DUI DVD DVR
-    EEG EKG EMS EMT ENT EPA ER ESPN ETA EU EV
-    FAA FBI FCC FDA FM FSU FYI
-    GE GED GI GM GMC GOP GP GPS
-    HBO HD HDMI HIV HMO HOA HP HQ HR
-    IBM ICU ID IOU IQ IRA IRS IV
-    JFK
-    KFC
-    LA LCD LED LGBT LLC LSU
-    MBA MD MIT MLB MLK MP MRI MS MSNBC MTV MVP
-    NAACP NBA NBC NCAA NCIS NFL NHL NJ NPR NRA NY NYC NYPD NYU
-    OB OCD OJ OK OSU OT
-    PA PB PBJ PBS PC PDF PE PGA PM PO PR PS PT PTA PTSD
-    QB QVC
-    RBI RN RNA RSVP RV
-    SAT SF SSN STD SUV
-    TBA TBD TJ TLC TNT TSA TV
-    UAE UCLA UFC UK UN UNC UPS URL USA USB USC USPS USSR UTI
-    VA VCR VFW VHS VIP VP
-    WNBA WWE
-    YMCA YWCA
-    """.split()
-)
+# Initialisms said letter by letter ("TV" -> "T V"): one list, shared with the post-processing that
+# writes hypotheses, so both sides split the same words.
+SPELLED_ACRONYMS = postprocess_acronyms.SPELLED_ACRONYMS
 
 _LABEL = re.compile(r"^\s*[A-Za-z_][\w ]*?\s*:")
 _EMAIL = re.compile(r"\S+@\S+")
-_inflect = inflect.engine()
 
 
 class ReferenceFormatError(ValueError):
@@ -210,73 +186,14 @@ def _final_cleanup(text: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _cardinal(digits: str) -> str:
-    digits = digits.replace(",", "")
-    if len(digits) > 1 and digits.startswith("0"):
-        return " ".join(_inflect.number_to_words(d) for d in digits)
-    return _inflect.number_to_words(int(digits), andword="")
-
-
-def _year_or_cardinal(digits: str) -> str:
-    if "," in digits:
-        return _cardinal(digits)
-    value = int(digits)
-    if len(digits) == 4 and 1100 <= value <= 2099 and not 2000 <= value <= 2009:
-        high, low = divmod(value, 100)
-        if low == 0:
-            return _inflect.number_to_words(high) + " hundred"
-        low_words = _inflect.number_to_words(low) if low >= 10 else "oh " + _inflect.number_to_words(low)
-        return _inflect.number_to_words(high) + " " + low_words
-    return _cardinal(digits)
-
-
-def _decimal(number: str) -> str:
-    whole, _, fraction = number.replace(",", "").partition(".")
-    words = _cardinal(whole) if whole else "zero"
-    return words + " point " + " ".join(_inflect.number_to_words(d) for d in fraction)
-
-
-def _any_number(number: str) -> str:
-    return _decimal(number) if "." in number else _cardinal(number)
-
-
-def _pluralize_last_word(words: str) -> str:
-    head, _, last = words.rpartition(" ")
-    plural = _inflect.plural_noun(last)
-    return (head + " " + plural).strip()
-
-
-def _clock(match: re.Match) -> str:
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if minutes == 0:
-        return _inflect.number_to_words(hours) + " o'clock"
-    minute_words = _inflect.number_to_words(minutes)
-    return _inflect.number_to_words(hours) + (" oh " if minutes < 10 else " ") + minute_words
-
-
-_NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
-
-
 def _spell_numbers(text: str) -> str:
-    """Every digit in a transcript written as English words, NeMo-like (see the module docstring)."""
-    text = re.sub(
-        rf"\$({_NUMBER})(?:\.(\d\d))?\b",
-        lambda m: _cardinal(m.group(1)) + (" dollar" if m.group(1) == "1" else " dollars")
-        + ((" " + _cardinal(m.group(2).lstrip("0") or "0") + " cents") if m.group(2) and int(m.group(2)) else ""),
-        text,
-    )
-    text = re.sub(rf"({_NUMBER}(?:\.\d+)?)\s?%", lambda m: _any_number(m.group(1)) + " percent", text)
-    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _clock, text)
-    text = re.sub(
-        rf"\b({_NUMBER})(st|nd|rd|th)\b",
-        lambda m: _inflect.ordinal(_cardinal(m.group(1))),
-        text,
-        flags=re.IGNORECASE,
-    )
-    text = re.sub(r"\b(\d+)'?s\b", lambda m: _pluralize_last_word(_year_or_cardinal(m.group(1))), text)
-    text = re.sub(r"(?<![\d.])(\d*\.\d+)\b", lambda m: _decimal(m.group(1)), text)
-    text = re.sub(rf"{_NUMBER}", lambda m: " " + _year_or_cardinal(m.group(0)) + " ", text)
-    return " ".join(text.split())
+    """Every number in a transcript written as English words, NeMo-like.
+
+    The same code writes numbers in hypotheses (`sapsoup.postprocess.numbers_to_words`): sapsoup's
+    model of the organisers' reference normaliser and its post-processing must agree, or a number
+    would cost errors that the real scorer does not charge.
+    """
+    return " ".join(numbers_to_words(text).split())
 
 
 # --------------------------------------------------------------------------------------------------
