@@ -315,8 +315,24 @@ def _open_ct2(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
             continue
         full = index.resolve(variable).shape
         shapes[name] = (full[0] // n_parts,) + tuple(full[1:])
+    _check_key_bias_is_zero(parts[0], index, shape)
     dtypes = sorted({_dtype_name(v.dtype) for v in index.variables.values() if v.dtype.is_floating_point})
     return Checkpoint(path, "ctranslate2", shape, parts, _step_of(path), config, shapes, dtypes)
+
+
+def _check_key_bias_is_zero(path: str, index: ctranslate2.CT2Index, shape: WhisperShape) -> None:
+    """CTranslate2 fuses a bias for Whisper's key projection, which has none: it must be all zeros,
+    or dropping it (as every other format does) would change the model."""
+    fused = [(f"encoder/layer_{i}/self_attention/linear_0/bias", 1, 3) for i in range(shape.encoder_layers)]
+    fused += [(f"decoder/layer_{i}/self_attention/linear_0/bias", 1, 3) for i in range(shape.decoder_layers)]
+    fused += [(f"decoder/layer_{i}/attention/linear_1/bias", 0, 2) for i in range(shape.decoder_layers)]
+    for name, part, n_parts in fused:
+        if name not in index.variables:
+            raise CheckpointError(f"{path}: model.bin lacks {name}; not a Whisper model")
+        bias = ctranslate2.read_variable(index, name)
+        rows = bias.shape[0] // n_parts
+        if bool(bias[part * rows : (part + 1) * rows].any()):
+            raise CheckpointError(f"{path}: {name} has a non-zero key bias, which Whisper cannot hold")
 
 
 def open_checkpoint(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:

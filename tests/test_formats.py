@@ -235,3 +235,14 @@ def test_convert_command_reads_a_ctranslate2_folder(tmp_path):
     import whisper
 
     assert whisper.load_model(str(tmp_path / "tiny.pt"), device="cpu").dims.n_audio_state == 384
+
+
+def test_a_non_zero_fused_key_bias_is_refused_not_dropped(tmp_path):
+    folder = save_ct2(tmp_path / "ct2", random_tensors(), dtype=torch.float32)
+    index = ctranslate2.read_index(os.path.join(folder, "model.bin"))
+    variable = index.variables["decoder/layer_1/attention/linear_1/bias"]
+    with open(os.path.join(folder, "model.bin"), "r+b") as handle:
+        handle.seek(variable.offset)
+        handle.write(torch.ones(1).numpy().tobytes())  # first element of the fused k;v bias: k
+    with pytest.raises(CheckpointError, match="decoder/layer_1/attention/linear_1/bias has a non-zero key bias"):
+        open_checkpoint(folder)
