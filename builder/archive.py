@@ -25,7 +25,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
@@ -293,7 +293,10 @@ def save_model(source: str, staged: str) -> Dict[str, int]:
     except Exception as error:
         raise ArchiveError(f"{source}: cannot read as an openai-whisper checkpoint ({error})") from None
     dims = check_servable(payload, source)
-    torch.save({"dims": dims, "model_state_dict": payload["model_state_dict"]}, staged)
+    try:
+        torch.save({"dims": dims, "model_state_dict": payload["model_state_dict"]}, staged)
+    except (OSError, RuntimeError) as error:  # PyTorch reports a full disk as a RuntimeError
+        raise ArchiveError(f"{staged}: cannot write the model ({error})") from None
     pin_serialization_id(staged)
     return dims
 
