@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WORK := work
+CORPUS := $(WORK)/corpus
+DEV := $(WORK)/dev
+SAPSOUP := $(BIN)/sapsoup
 
-.PHONY: install test submission clean
+.PHONY: install test submission validate clean
 
 install: $(STAMP)
 
@@ -20,5 +24,21 @@ $(STAMP): setup.cfg pyproject.toml requirements/whisper.txt
 test: install
 	$(BIN)/python -m pytest -q
 
+# The embedded default, stage by stage. Every stage writes its output atomically (a temporary
+# folder or file renamed at the end), so an existing output is a finished one and a second run
+# skips it; an interrupted run resumes at the first missing output.
+submission: dist/submission.zip $(DEV)/manifest/dev.tsv
+	$(SAPSOUP) validate dist/submission.zip --dev $(DEV) --split dev --json dist/validation.json
+
+$(CORPUS)/splits.json: | $(STAMP)
+	$(SAPSOUP) corpus synth -o $(CORPUS) --seed 0 --force
+
+$(DEV)/manifest/dev.tsv: $(CORPUS)/splits.json
+	$(SAPSOUP) dev prepare $(CORPUS) -o $(DEV) --split dev --subset 0.5 --seed 0
+
+dist/submission.zip: recipes/default.toml | $(STAMP)
+	mkdir -p dist
+	$(SAPSOUP) build recipes/default.toml -o dist/submission.zip
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist $(WORK) *.egg-info

