@@ -31,6 +31,7 @@ submission: dist/submission.zip $(DEV)/manifest/dev.tsv
 	$(SAPSOUP) validate dist/submission.zip --dev $(DEV) --split dev --json dist/validation.json
 
 $(CORPUS)/splits.json: | $(STAMP)
+	mkdir -p $(WORK)
 	$(SAPSOUP) corpus synth -o $(CORPUS) --seed 0 --force
 
 $(DEV)/manifest/dev.tsv: $(CORPUS)/splits.json
