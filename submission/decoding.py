@@ -84,13 +84,12 @@ def load_model(path: str, device=None) -> "whisper.Whisper":
     return whisper.load_model(path, device=device)
 
 
-def transcribe(model, audio: np.ndarray, beam_size=None, length_penalty: float = LENGTH_PENALTY) -> str:
-    """Transcribe 16 kHz mono samples with openai-whisper's long-form (30-s window) decoding.
+def transcribe_options(model, beam_size=None, length_penalty: float = LENGTH_PENALTY) -> dict:
+    """The keyword arguments of openai-whisper's `transcribe` that every sapsoup decoding uses.
 
     Temperature 0 with no fallback, so the same audio always gives the same text. The language is
     fixed to English for every model: the challenge's speech is English, and language detection on
     atypical speech can pick another language and translate. `beam_size=None` decodes greedily.
-    Line breaks and runs of spaces are collapsed, since one transcript must stay one output line.
     """
     options = dict(
         temperature=0.0,
@@ -102,8 +101,91 @@ def transcribe(model, audio: np.ndarray, beam_size=None, length_penalty: float =
     )
     if beam_size is not None:
         options["beam_size"] = int(beam_size)
+    return options
+
+
+def transcribe(model, audio: np.ndarray, beam_size=None, length_penalty: float = LENGTH_PENALTY) -> str:
+    """Transcribe 16 kHz mono samples with openai-whisper's long-form (30-s window) decoding.
+
+    Line breaks and runs of spaces are collapsed, since one transcript must stay one output line.
+    """
+    options = transcribe_options(model, beam_size, length_penalty)
     result = model.transcribe(np.ascontiguousarray(audio, dtype=np.float32), **options)
     return " ".join(result["text"].split())
+
+
+def first_window(model, audio: np.ndarray, dtype) -> torch.Tensor:
+    """The log-mel of the first 30-s window exactly as `whisper.transcribe` builds it.
+
+    `transcribe` computes the log-mel of the audio followed by 30 s of zeros, keeps the frames of
+    the audio itself, and pads those with zeros *in the log-mel domain*. `pad_or_trim` on the audio
+    (the usual batch recipe) gives another input and, on short clips, other text.
+    """
+    from whisper.audio import N_FRAMES, N_SAMPLES, log_mel_spectrogram, pad_or_trim
+
+    mel = log_mel_spectrogram(np.ascontiguousarray(audio, dtype=np.float32), model.dims.n_mels, padding=N_SAMPLES)
+    content_frames = mel.shape[-1] - N_FRAMES
+    return pad_or_trim(mel[:, : min(N_FRAMES, content_frames)], N_FRAMES).to(model.device).to(dtype)
+
+
+class _FirstWindowDone:
+    """A model stand-in for `whisper.transcribe` whose first `decode` call is already answered.
+
+    `transcribe` then does everything else itself (no-speech skip, timestamps, seeking, further
+    windows with the real model), so a batched first window cannot change what happens after it.
+    The answer is given only for the exact window and options it was computed for.
+    """
+
+    def __init__(self, model, segment, options, result):
+        self._model, self._segment, self._options, self._result = model, segment, options, result
+        self.answered = False
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def decode(self, segment, options):
+        if not self.answered and options == self._options and torch.equal(segment, self._segment):
+            self.answered = True
+            return self._result
+        return self._model.decode(segment, options)
+
+
+def transcribe_many(model, audios, beam_size=None, length_penalty: float = LENGTH_PENALTY, batch_size: int = 8,
+                    on_done=None) -> list:
+    """Transcribe many utterances, giving exactly the text `transcribe` gives each one alone.
+
+    Utterances are sorted by length and their first 30-s windows go through the model in batches
+    (one padded log-mel batch; greedy decoding runs the batch together, beam search decodes each
+    utterance from the batch's encoder output, since openai-whisper's batched beam search fails).
+    Each utterance then runs through `whisper.transcribe` with its first window already decoded, so
+    utterances over 30 s, or whose first window does not reach the end, continue with long-form
+    decoding exactly as alone. `on_done(n)` is called as utterances finish (for a progress bar).
+    """
+    from whisper.decoding import DecodingOptions
+
+    options = transcribe_options(model, beam_size, length_penalty)
+    dtype = torch.float16 if options["fp16"] else torch.float32
+    kwargs = {k: v for k, v in options.items() if k not in ("temperature", "verbose")}
+    window_options = DecodingOptions(**kwargs, prompt=[], temperature=0.0)  # what transcribe asks first
+    audios = [np.ascontiguousarray(audio, dtype=np.float32) for audio in audios]
+    order = sorted(range(len(audios)), key=lambda i: -len(audios[i]))
+    texts = [None] * len(audios)
+    for start in range(0, len(order), max(1, int(batch_size))):
+        chunk = order[start : start + max(1, int(batch_size))]
+        segments = [first_window(model, audios[i], dtype) for i in chunk]
+        with torch.no_grad():
+            if beam_size is None:
+                results = model.decode(torch.stack(segments), window_options)
+            else:
+                features = model.embed_audio(torch.stack(segments))
+                results = [model.decode(features[j], window_options) for j in range(len(chunk))]
+        for i, segment, result in zip(chunk, segments, results):
+            stand_in = _FirstWindowDone(model, segment, window_options, result)
+            transcript = whisper.transcribe(stand_in, audios[i], **options)
+            texts[i] = " ".join(transcript["text"].split())
+        if on_done:
+            on_done(len(chunk))
+    return texts
 
 
 def warn(message: str) -> None:
@@ -128,3 +210,45 @@ def transcribe_file(model, path: str, beam_size=None, length_penalty: float = LE
         message = str(error) if str(error).startswith(path) else f"{path}: {type(error).__name__}: {error}"
         on_warning(f"{message}; writing an empty line")
         return ""
+
+
+def transcribe_files(model, paths, beam_size=None, length_penalty: float = LENGTH_PENALTY, batch_size: int = 8,
+                     on_warning=warn, on_done=None) -> list:
+    """`transcribe_file` for many files at once, batched: one string per path, "" where it fails.
+
+    Files that cannot be read or are silent give "" and one warning each, as in `transcribe_file`.
+    If the batch itself fails (out of memory, say), its files are decoded one at a time, so one bad
+    utterance still costs only its own line. A path of None (a manifest line naming no file) gives ""
+    without a warning: the caller names that problem.
+    """
+    texts = [""] * len(paths)
+    audios, places = [], []
+    for index, path in enumerate(paths):
+        if path is None:
+            continue
+        try:
+            audio = read_audio(path)
+        except Exception as error:
+            message = str(error) if str(error).startswith(path) else f"{path}: {type(error).__name__}: {error}"
+            on_warning(f"{message}; writing an empty line")
+            continue
+        if is_silent(audio):
+            on_warning(f"{path}: silent audio (peak below {SILENCE_PEAK}); writing an empty line")
+            continue
+        audios.append(audio)
+        places.append(index)
+    skipped = len(paths) - len(places)
+    if skipped and on_done:
+        on_done(skipped)
+    try:
+        decoded = transcribe_many(model, audios, beam_size, length_penalty, batch_size, on_done)
+    except Exception as error:
+        on_warning(f"batched decoding failed ({type(error).__name__}: {error}); decoding {len(audios)} files one at a time")
+        decoded = []
+        for index, audio in zip(places, audios):
+            decoded.append(transcribe_file(model, paths[index], beam_size, length_penalty, on_warning))
+            if on_done:
+                on_done(1)
+    for index, text in zip(places, decoded):
+        texts[index] = text
+    return texts

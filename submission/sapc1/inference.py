@@ -28,6 +28,10 @@ from tqdm import tqdm  # noqa: E402  (installed with openai-whisper)
 import decoding  # noqa: E402
 from postprocess import PostprocessOptions, postprocess  # noqa: E402
 
+# Files are read CHUNK at a time (the audio of a whole split may not fit in memory) and decoded in
+# batches of BATCH_SIZE; a batch gives the same text as one file at a time (decoding.transcribe_many).
+CHUNK = 64
+BATCH_SIZE = 8
 RAW_OUTPUT_VARIABLE = "SAPSOUP_RAW_OUTPUT"  # also write the transcripts before post-processing here
 
 
@@ -113,15 +117,20 @@ def main(args) -> None:
     print(f"sapsoup inference: {len(names)} utterances of {args.split} on {model.device}", file=sys.stderr)
 
     raw_lines, lines = [], []
-    for name in tqdm(names, desc=args.split, unit="utt", file=sys.stderr):
-        if not name:
-            warn(f"manifest line {len(raw_lines) + 2} names no file; writing an empty line")
-            raw = ""
-        else:
-            path = os.path.join(args.data_pth, args.split, os.path.basename(name))
-            raw = decoding.transcribe_file(model, path, beam_size, length_penalty, on_warning=warn)
-        raw_lines.append(raw)
-        lines.append(finish(raw, options, name))
+    with tqdm(total=len(names), desc=args.split, unit="utt", file=sys.stderr) as bar:
+        for start in range(0, len(names), CHUNK):
+            chunk = names[start : start + CHUNK]
+            paths = []
+            for number, name in enumerate(chunk, start=start + 2):
+                if not name:
+                    warn(f"manifest line {number} names no file; writing an empty line")
+                paths.append(os.path.join(args.data_pth, args.split, os.path.basename(name)) if name else None)
+            raw_chunk = decoding.transcribe_files(
+                model, paths, beam_size, length_penalty, batch_size=BATCH_SIZE, on_warning=warn, on_done=bar.update
+            )
+            for name, raw in zip(chunk, raw_chunk):
+                raw_lines.append(raw)
+                lines.append(finish(raw, options, name))
 
     write_lines(output_name, lines)
     raw_output = os.environ.get(RAW_OUTPUT_VARIABLE)
