@@ -143,30 +143,88 @@ def output_weight_files(out: str) -> List[str]:
 
 
 def versions() -> Dict[str, str]:
-    import transformers
+    """Versions for provenance, read from package metadata (importing transformers costs seconds)."""
+    from importlib.metadata import version
 
     from sapsoup import __version__
 
     return {
         "sapsoup": __version__,
         "torch": torch.__version__,
-        "transformers": transformers.__version__,
+        "transformers": version("transformers"),
         "python": platform.python_version(),
     }
 
 
-def describe_input(checkpoint: Checkpoint, weight: float, hashes: bool = True) -> Dict:
-    return {
-        "path": checkpoint.path,
-        "format": checkpoint.format,
-        "step": checkpoint.step,
-        "weight": weight,
-        "dtypes": checkpoint.stored_dtypes,
-        "files": [
-            {"path": f, "sha256": sha256_file(f) if hashes else None, "bytes": os.path.getsize(f)}
-            for f in checkpoint.weight_files
-        ],
+class InputHashes:
+    """sha256 of every input weight file, computed in a background thread while the merge runs.
+
+    hashlib releases the GIL on large buffers, so hashing overlaps with reading and adding tensors
+    instead of costing a second pass over the inputs at the end.
+    """
+
+    def __init__(self, checkpoints: Sequence[Checkpoint]):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        files = sorted({f for c in checkpoints for f in c.weight_files})
+        self._futures = {f: self._pool.submit(sha256_file, f) for f in files}
+        self._pool.shutdown(wait=False)
+
+    def describe(self, checkpoint: Checkpoint, weight: float) -> Dict:
+        return {
+            "path": checkpoint.path,
+            "format": checkpoint.format,
+            "step": checkpoint.step,
+            "weight": weight,
+            "dtypes": checkpoint.stored_dtypes,
+            "files": [
+                {"path": f, "sha256": self._futures[f].result(), "bytes": os.path.getsize(f)}
+                for f in checkpoint.weight_files
+            ],
+        }
+
+    def cancel(self) -> None:
+        for future in self._futures.values():
+            future.cancel()
+
+
+def write_merged(
+    out: str,
+    to: str,
+    dtype: str,
+    merged: Dict[str, torch.Tensor],
+    checkpoints: Sequence[Checkpoint],
+    weights: Sequence[float],
+    provenance: Dict,
+    hashes: Optional[InputHashes] = None,
+) -> Dict:
+    """Check the merge result, then write OUT with its `merge.json` (inputs, weights, versions,
+    output hashes) completed from `provenance`; return the full provenance."""
+    from .convert import write
+
+    for name, tensor in merged.items():
+        check_finite(name, tensor, f"{out} (merge result)")
+    hashes = hashes or InputHashes(checkpoints)
+    provenance = {
+        **provenance,
+        "inputs": [hashes.describe(c, w) for c, w in zip(checkpoints, weights)],
+        "output": {"path": out, "format": to, "dtype": dtype, "accumulate_dtype": "float32", **provenance.get("output", {})},
+        "shape": checkpoints[0].shape.as_dict(),
+        "versions": versions(),
     }
+
+    def publish_provenance(tmp: str) -> None:
+        """Hash the finished output and write merge.json before the output takes its name."""
+        provenance["output"]["files"] = [
+            {"name": os.path.basename(f) if os.path.isdir(tmp) else os.path.basename(out), "sha256": sha256_file(f)}
+            for f in output_weight_files(tmp)
+        ]
+        target = os.path.join(tmp, "merge.json") if os.path.isdir(tmp) else provenance_path(out)
+        write_json_atomic(target, provenance)
+
+    write(out, to, checkpoints[0].shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
+    return provenance
 
 
 def write_json_atomic(path: str, data: Dict) -> None:
@@ -206,7 +264,7 @@ def merge_checkpoints(
     extra_provenance: Optional[Dict] = None,
 ) -> MergeSummary:
     """Merge `sources` (any formats, run folders expanded) into `out`; write `merge.json` beside it."""
-    from .convert import default_dtype, default_target, prepare_output, write
+    from .convert import default_dtype, default_target, prepare_output
 
     started = time.perf_counter()
     to = to or default_target(out)
@@ -226,41 +284,17 @@ def merge_checkpoints(
 
     n_tensors = len(layout.canonical_names(shape))
     running = RunningSum(shape)
-    with _progress(show_progress, len(checkpoints) * n_tensors) as advance:
-        for checkpoint, weight in zip(checkpoints, weights):
-            running.add(checkpoint, weight, advance)
-    merged = running.result()
-    for name, tensor in merged.items():
-        check_finite(name, tensor, f"{out} (merge result)")
-
+    hashes = InputHashes(checkpoints)
+    try:
+        with _progress(show_progress, len(checkpoints) * n_tensors) as advance:
+            for checkpoint, weight in zip(checkpoints, weights):
+                running.add(checkpoint, weight, advance)
+    except BaseException:
+        hashes.cancel()
+        raise
     bytes_read = sum(os.path.getsize(f) for c in checkpoints for f in c.weight_files)
-    provenance = {
-        "method": method,
-        "normalized": normalize,
-        "inputs": [describe_input(c, w) for c, w in zip(checkpoints, weights)],
-        "output": {
-            "path": out,
-            "format": to,
-            "dtype": dtype,
-            "accumulate_dtype": str(running.accumulate).replace("torch.", ""),
-        },
-        "shape": shape.as_dict(),
-        "versions": versions(),
-    }
-    if extra_provenance:
-        provenance.update(extra_provenance)
-
-    def publish_provenance(tmp: str) -> None:
-        """Hash the finished output and write merge.json before the output takes its name."""
-        files = output_weight_files(tmp)
-        provenance["output"]["files"] = [
-            {"name": os.path.basename(f) if os.path.isdir(tmp) else os.path.basename(out), "sha256": sha256_file(f)}
-            for f in files
-        ]
-        target = os.path.join(tmp, "merge.json") if os.path.isdir(tmp) else provenance_path(out)
-        write_json_atomic(target, provenance)
-
-    write(out, to, shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
+    provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}
+    provenance = write_merged(out, to, dtype, running.result(), checkpoints, weights, provenance, hashes)
     return MergeSummary(len(checkpoints), bytes_read, time.perf_counter() - started, out, provenance)
 
 

@@ -353,31 +353,10 @@ def write_selection(out: str, to: str, dtype: str, merged: Dict[str, torch.Tenso
 
     `merged` is the very mean that was scored, so the file holds the model whose WER the trace reports.
     """
-    from .convert import write
-    from .merge import describe_input, output_weight_files, provenance_path, sha256_file, versions
+    from .merge import write_merged
 
     checkpoints = [open_checkpoint(p) for p in trace.selected]
-    for name, tensor in merged.items():
-        check_finite(name, tensor, f"{out} (merge result)")
-    weight = 1.0 / len(checkpoints)
-    provenance = {
-        "method": trace.strategy,
-        "normalized": True,
-        "inputs": [describe_input(c, weight) for c in checkpoints],
-        "output": {"path": out, "format": to, "dtype": dtype, "accumulate_dtype": "float32"},
-        "shape": checkpoints[0].shape.as_dict(),
-        "versions": versions(),
-        "selection": trace.to_dict(),
-    }
-
-    def publish_provenance(tmp: str) -> None:
-        files = output_weight_files(tmp)
-        provenance["output"]["files"] = [
-            {"name": os.path.basename(f) if os.path.isdir(tmp) else os.path.basename(out), "sha256": sha256_file(f)}
-            for f in files
-        ]
-        target = os.path.join(tmp, "merge.json") if os.path.isdir(tmp) else provenance_path(out)
-        write_json_atomic(target, provenance)
-
-    write(out, to, checkpoints[0].shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
+    weights = [1.0 / len(checkpoints)] * len(checkpoints)
+    provenance = {"method": trace.strategy, "normalized": True, "selection": trace.to_dict()}
+    provenance = write_merged(out, to, dtype, merged, checkpoints, weights, provenance)
     return provenance

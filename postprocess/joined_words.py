@@ -20,7 +20,7 @@ import unicodedata
 
 _LETTER = r"[^\W\d_]"
 _GLUE = re.compile(rf"(?<={_LETTER})[^\w\s]+(?={_LETTER})")
-_EMAIL = re.compile(rf"(?<![\w.@-])[\w.+-]*\w@\w[\w-]*(?:\.[\w-]*\w)+(?![\w@-])")
+_EMAIL = re.compile(r"(?<![\w.@-])[\w.+-]*\w@\w[\w-]*(?:\.[\w-]*\w)+(?![\w@-])")
 _KEPT = set("'[]()")
 _CURLY_APOSTROPHES = "’ʼ‘"
 

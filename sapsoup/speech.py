@@ -354,7 +354,6 @@ def smooth_noise(count: int, rate: float, cutoff_hz: float, rng: np.random.Gener
 def pitch_wobble(count: int, tremor_depth: float, tremor_hz: float, jitter_depth: float,
                  rng: np.random.Generator) -> np.ndarray:
     """Playback speed per output sample: 1 plus a wavering tremor plus jitter."""
-    t = np.arange(count) / SAMPLE_RATE
     phase = rng.uniform(0, 2 * np.pi)
     wavering_hz = tremor_hz * (1 + 0.15 * smooth_noise(count, SAMPLE_RATE, 1.0, rng))
     tremor = tremor_depth * np.sin(2 * np.pi * np.cumsum(wavering_hz) / SAMPLE_RATE + phase)

@@ -4,7 +4,6 @@ Real tiny.en on eSpeak NG speech: batching must not change a single word, and th
 optimises must be the WER of the built archive as the organisers' command runs it.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np

@@ -9,7 +9,6 @@ import json
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner

@@ -2,7 +2,6 @@
 `sapsoup validate` end to end on small fake archives."""
 
 import json
-import os
 import time
 import zipfile
 from pathlib import Path

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 
 from sapsoup.validate import devset
 from sapsoup.validate.devset import LONG_UTTERANCE_SECONDS, DevSplit
