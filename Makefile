@@ -24,9 +24,13 @@ $(STAMP): setup.cfg pyproject.toml requirements/whisper.txt
 test: install
 	$(BIN)/python -m pytest -q
 
-# The embedded default, stage by stage. Every stage writes its output atomically (a temporary
-# folder or file renamed at the end), so an existing output is a finished one and a second run
-# skips it; an interrupted run resumes at the first missing output.
+# The embedded default, stage by stage: synthetic corpus -> dev subset -> fine-tuned tiny.en runs ->
+# SMAcT soup -> archive -> validation report. Every stage writes its output atomically (a temporary
+# file or folder renamed at the end), so an existing output is a finished one: a second run skips
+# it, and an interrupted run resumes at the first missing output (fine-tuning resumes inside a run).
+RUNS := $(WORK)/runs
+SOUP := $(WORK)/soup.pt
+
 submission: dist/submission.zip $(DEV)/manifest/dev.tsv
 	$(SAPSOUP) validate dist/submission.zip --dev $(DEV) --split dev --json dist/validation.json
 
@@ -37,7 +41,15 @@ $(CORPUS)/splits.json: | $(STAMP)
 $(DEV)/manifest/dev.tsv: $(CORPUS)/splits.json
 	$(SAPSOUP) dev prepare $(CORPUS) -o $(DEV) --split dev --subset 0.5 --seed 0
 
-dist/submission.zip: recipes/default.toml | $(STAMP)
+$(RUNS)/finetune.json: $(CORPUS)/splits.json
+	$(SAPSOUP) demo finetune --corpus $(CORPUS) -o $(RUNS) --seed 0 --resume
+
+$(SOUP): $(RUNS)/finetune.json $(DEV)/manifest/dev.tsv
+	mkdir -p dist
+	$(SAPSOUP) select $(RUNS)/run-* --last 1 --strategy smact --dev $(DEV) --split dev -o $(SOUP) \
+		--force --plot dist/selection.png --cache-dir $(WORK)/score-cache
+
+dist/submission.zip: recipes/default.toml $(SOUP)
 	mkdir -p dist
 	$(SAPSOUP) build recipes/default.toml -o dist/submission.zip
 

@@ -81,10 +81,19 @@ def test_a_pretrained_model_is_named_not_located(tmp_path):
     assert recipe.checkpoints == ["pretrained:tiny.en"]
 
 
-def test_the_project_default_recipe_is_valid():
-    recipe = load_recipe(str(REPOSITORY / "recipes" / "default.toml"))
+def test_the_project_default_recipe_packs_the_demo_soup(tmp_path):
+    import shutil
+
+    from conftest import random_tensors, save_openai
+
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "work").mkdir()
+    shutil.copy(REPOSITORY / "recipes" / "default.toml", tmp_path / "recipes" / "default.toml")
+    save_openai(tmp_path / "work" / "soup.pt", random_tensors())
+    recipe = load_recipe(str(tmp_path / "recipes" / "default.toml"))
     assert recipe.target == "sapc1"
-    assert recipe.checkpoints == ["pretrained:tiny.en"]
+    assert recipe.checkpoints == [str(tmp_path / "work" / "soup.pt")]
+    assert recipe.decoding.beam_size is None  # greedy, as `sapsoup select` scores it
 
 
 @pytest.mark.parametrize(
