@@ -391,3 +391,33 @@ def test_manifest_blank_lines_at_the_end_are_not_utterances_but_one_in_between_i
     probe = f"import inference; print(inference.read_manifest({str(manifest)!r}))"
     result = run_isolated([sys.executable, "-S", "-c", probe], root, root.parent)
     assert result.stdout.strip() == "['a/one.wav', '', 'b/two.wav']"  # the blank middle line keeps its place
+
+
+def test_a_real_tiny_en_archive_transcribes_real_speech_long_audio_and_survives_a_broken_file(
+    tiny_en_pt, clean_speech, tmp_path
+):
+    """The organisers' exact command on the archive of the real tiny.en: speech, a 35-s passage and
+    a broken file, one line each, in manifest order."""
+    from sapsoup.builder.archive import build_archive
+
+    build_archive(tiny_en_pt, str(tmp_path / "real.zip"), "sapc1")
+    root = unpack(str(tmp_path / "real.zip"), tmp_path / "server" / "ROOT")
+    data = tmp_path / "data" / "test1"
+    data.mkdir(parents=True)
+    (kitchen, kitchen_audio), (book, book_audio) = clean_speech[1], clean_speech[2]
+    pause = np.zeros(RATE, dtype=np.float32)
+    passage = np.concatenate([kitchen_audio, pause, book_audio, pause] * 6)
+    assert len(passage) > 30 * RATE
+    soundfile.write(data / "kitchen.wav", kitchen_audio, RATE, subtype="PCM_16")
+    soundfile.write(data / "passage.wav", passage, RATE, subtype="PCM_16")
+    (data / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt truncated")
+    soundfile.write(data / "book.wav", book_audio, RATE, subtype="PCM_16")
+    write_manifest(tmp_path / "manifest", "test1", ["kitchen.wav", "passage.wav", "broken.wav", "book.wav"])
+
+    run = run_organisers_command(root, "test1", data_pth=tmp_path / "data", manifest_pth=tmp_path / "manifest")
+
+    assert len(run.lines) == 4
+    assert "kitchen lights" in run.lines[0].lower()
+    assert run.lines[1].lower().count("kitchen") >= 5  # the whole passage, not only its first 30 s
+    assert run.lines[2] == "" and "broken.wav" in run.stderr
+    assert "book" in run.lines[3].lower()
