@@ -321,6 +321,7 @@ def plot_trace(trace: Trace, path: str) -> None:
     if own:
         axes.scatter([x for x, _ in own], [y for _, y in own], marker="x", color="C3", label="candidate alone")
     axes.set_xlabel("number of merged models")
+    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axes.set_ylabel("dev WER (%)")
     axes.set_title(f"{trace.strategy}: {len(trace.selected)} of {len(trace.candidates)} kept, WER {trace.wer:.2f}%")
     axes.legend()
