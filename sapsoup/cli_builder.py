@@ -38,12 +38,21 @@ def _steps(text):
         raise click.BadParameter(f"{text!r}: expected LO:HI", param_hint="--steps") from None
 
 
+def output_options(command):
+    """-o/--output, --to, --dtype and --force: how every command that writes a checkpoint names it."""
+    for option in reversed([
+        click.option("-o", "--output", "out", required=True, help="a .pt file (openai-whisper) or a folder (Hugging Face)"),
+        click.option("--to", type=TO, help="output format (default: openai for .pt, else hf)"),
+        click.option("--dtype", type=DTYPE, help="tensor precision (default: fp16 for openai, fp32 for hf)"),
+        click.option("--force", is_flag=True, help="replace OUT if it exists"),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("name")
-@click.option("-o", "--output", "out", required=True, help="a .pt file (openai-whisper) or a folder (Hugging Face)")
-@click.option("--to", type=TO, help="output format (default: openai for .pt, else hf)")
-@click.option("--dtype", type=DTYPE, help="tensor precision (default: fp16 for openai, fp32 for hf)")
-@click.option("--force", is_flag=True, help="replace OUT if it exists")
+@output_options
 def pretrained(name, out, to, dtype, force):
     """Write the packaged pretrained Whisper NAME (tiny.en, base), read from PyPI packages, no hub."""
     from sapsoup.builder.pretrained import write_pretrained
@@ -59,10 +68,7 @@ def pretrained(name, out, to, dtype, force):
 
 @click.command()
 @click.argument("src")
-@click.option("-o", "--output", "out", required=True)
-@click.option("--to", type=TO)
-@click.option("--dtype", type=DTYPE)
-@click.option("--force", is_flag=True)
+@output_options
 def convert(src, out, to, dtype, force):
     """Convert a Whisper checkpoint (Hugging Face, openai-whisper or CTranslate2) to openai or hf."""
     from sapsoup.builder.convert import convert_checkpoint
@@ -129,14 +135,11 @@ def _numel(shape):
 
 @click.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True)
+@output_options
 @click.option("--weights", help="comma-separated weights, one per input after run folders are expanded")
 @click.option("--no-normalize", is_flag=True, help="use the weights as given instead of scaling them to sum to 1")
-@click.option("--to", type=TO)
-@click.option("--dtype", type=DTYPE)
 @click.option("--last", type=int, help="take only the last K checkpoints of each run folder")
 @click.option("--steps", help="take only checkpoints with step in LO:HI from run folders")
-@click.option("--force", is_flag=True)
 def merge(sources, out, weights, no_normalize, to, dtype, last, steps, force):
     """Average Whisper checkpoints (any formats; run folders expand to their checkpoints)."""
     from sapsoup.builder.merge import merge_checkpoints
