@@ -102,7 +102,7 @@ def main():
     print("\nWER as more models are merged (MAcT prefix means, run order):")
     for point in curve:
         print(f"  {point['models']} model(s): WER {point['wer']:6.2f}   >=30 s {point['wer_long'] if point['wer_long'] is not None else float('nan'):6.2f}")
-    print(f"\n{len(dev.audios)} dev utterances, {sum(1 for d in dev.durations() if d >= 30)} of 30 s or more; "
+    print(f"\n{len(dev.audios)} dev utterances, {sum(1 for d in dev.durations if d >= 30)} of 30 s or more; "
           f"{evaluator.decoded} dev passes, {evaluator.cached} from the cache, {time.perf_counter() - started:.0f} s")
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump({"rows": rows, "curve": curve, "utterances": len(dev.audios)}, handle, indent=2)
