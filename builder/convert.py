@@ -92,21 +92,23 @@ def write_openai(
 def hf_config(shape: WhisperShape, source_config: Optional[Dict] = None, dtype: str = "fp32") -> Dict:
     """A `WhisperConfig` for `shape`, keeping a Hugging Face source's other settings.
 
-    A Hugging Face source's config is complete already; only other sources need transformers'
-    defaults (importing transformers costs seconds, which a merge of HF folders need not pay).
+    A Hugging Face source's config is complete already (token ids included); only other sources
+    need transformers' defaults and openai-whisper's token ids (importing either costs seconds,
+    which a merge of Hugging Face folders need not pay).
     """
-    from .tokenizer import generation_config
-
     if source_config and source_config.get("model_type") == "whisper":
         config = {k: v for k, v in source_config.items() if k not in ("_name_or_path", "transformers_version")}
+        config.update(shape.hf_config())
     else:
         from transformers import WhisperConfig
 
+        from .tokenizer import generation_config
+
         config = WhisperConfig().to_dict()
-    config.update(shape.hf_config())
-    generation = generation_config(shape)
-    for key in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "begin_suppress_tokens", "suppress_tokens"):
-        config[key] = generation[key]
+        config.update(shape.hf_config())
+        generation = generation_config(shape)
+        for key in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "begin_suppress_tokens", "suppress_tokens"):
+            config[key] = generation[key]
     config["architectures"] = ["WhisperForConditionalGeneration"]
     config["tie_word_embeddings"] = True
     config["torch_dtype"] = {"fp16": "float16", "fp32": "float32", "bf16": "bfloat16"}[dtype]
