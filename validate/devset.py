@@ -28,6 +28,10 @@ from typing import Callable
 import numpy as np
 import soundfile
 
+# One resampler for the whole project: the dev set is converted with the very code the archive
+# uses on the server (band-limited, numpy only).
+from sapsoup.submission.decoding import resample  # noqa: F401  (also part of this module's API)
+
 TARGET_RATE = 16000
 LONG_UTTERANCE_SECONDS = 30.0
 META_COLUMNS = ("id", "speaker", "etiology", "category", "duration")
@@ -242,44 +246,6 @@ def spoken_text(transcript: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Audio
-
-
-def resample(audio: np.ndarray, source_rate: int, target_rate: int = TARGET_RATE) -> np.ndarray:
-    """Band-limited resampling of a 1-D float signal by windowed-sinc interpolation.
-
-    Each output sample is the input convolved with a low-pass sinc (cut-off at 95% of the lower
-    Nyquist frequency, so downsampling does not alias) evaluated at the output instant, tapered by
-    a Kaiser window (beta 8.6) over 16 zero crossings either side. This is the textbook
-    band-limited interpolation; it needs only numpy and is accurate to about -80 dB in the passband,
-    far below what changes a speech recogniser's output.
-    """
-    audio = np.asarray(audio, dtype=np.float64)
-    if audio.ndim != 1:
-        raise ValueError("resample expects a mono (1-D) signal")
-    if source_rate == target_rate:
-        return audio.copy()
-    scale = min(1.0, target_rate / source_rate)  # < 1 when downsampling
-    cutoff = 0.95 * scale  # in cycles per input sample, times 2 (sinc argument scale)
-    zero_crossings = 16
-    half_width = zero_crossings / scale  # window half-width in input samples
-    beta = 8.6
-    n_out = int((len(audio) * target_rate + source_rate // 2) // source_rate)
-    out = np.empty(n_out, dtype=np.float64)
-    offsets = np.arange(-int(np.ceil(half_width)), int(np.ceil(half_width)) + 1)
-    block = 4096
-    for first in range(0, n_out, block):
-        positions = np.arange(first, min(first + block, n_out)) * (source_rate / target_rate)
-        base = np.floor(positions).astype(np.int64)
-        taps = base[:, None] + offsets[None, :]
-        distance = positions[:, None] - taps
-        inside = np.abs(distance) <= half_width
-        ratio = np.clip(distance / half_width, -1.0, 1.0)
-        window = np.i0(beta * np.sqrt(1.0 - ratio**2)) / np.i0(beta)
-        kernel = cutoff * np.sinc(cutoff * distance) * window * inside
-        valid = (taps >= 0) & (taps < len(audio))
-        samples = np.where(valid, audio[np.clip(taps, 0, len(audio) - 1)], 0.0)
-        out[first : first + len(positions)] = np.sum(samples * kernel, axis=1)
-    return out
 
 
 def to_pcm16(audio: np.ndarray) -> np.ndarray:
