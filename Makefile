@@ -31,7 +31,11 @@ test: install
 RUNS := $(WORK)/runs
 SOUP := $(WORK)/soup.pt
 
-submission: dist/submission.zip $(DEV)/manifest/dev.tsv
+submission: dist/validation.json
+	@$(BIN)/python -c 'import json; r = json.load(open("dist/validation.json")); \
+	print("dist/submission.zip: dev WER %.2f%% (organisers\x27 result %s; report: dist/validation.json)" % (r["dev_split"][0], r["dev_split"]))'
+
+dist/validation.json: dist/submission.zip $(DEV)/manifest/dev.tsv
 	$(SAPSOUP) validate dist/submission.zip --dev $(DEV) --split dev --json dist/validation.json
 
 $(CORPUS)/splits.json: | $(STAMP)
