@@ -5,7 +5,6 @@ Each verb lives in its own `cli_<area>.py` module and is imported only when it r
 """
 
 import importlib
-import importlib.util
 
 import click
 
@@ -28,21 +27,13 @@ class LazyGroup(click.Group):
     """A click group that imports a command's module when the command is used."""
 
     def list_commands(self, ctx):
-        return [name for name in COMMANDS if self._spec(name)]
+        return list(COMMANDS)
 
     def get_command(self, ctx, name):
-        spec = self._spec(name)
-        if spec is None:
+        if name not in COMMANDS:
             return None
-        module_name, attribute = spec.split(":")
+        module_name, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module_name), attribute)
-
-    @staticmethod
-    def _spec(name):
-        spec = COMMANDS.get(name)
-        if spec is None or importlib.util.find_spec(spec.split(":")[0]) is None:
-            return None
-        return spec
 
 
 @click.group(cls=LazyGroup)
