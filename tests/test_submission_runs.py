@@ -404,7 +404,7 @@ def test_a_real_tiny_en_archive_transcribes_real_speech_long_audio_and_survives_
     root = unpack(str(tmp_path / "real.zip"), tmp_path / "server" / "ROOT")
     data = tmp_path / "data" / "test1"
     data.mkdir(parents=True)
-    (kitchen, kitchen_audio), (book, book_audio) = clean_speech[1], clean_speech[2]
+    kitchen_audio, book_audio = clean_speech[1][1], clean_speech[2][1]
     pause = np.zeros(RATE, dtype=np.float32)
     passage = np.concatenate([kitchen_audio, pause, book_audio, pause] * 6)
     assert len(passage) > 30 * RATE
