@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Union
 
 import torch
 
@@ -204,12 +204,15 @@ def write(
         raise CheckpointError(f"{out}: unknown output format {to!r} (openai or hf)")
 
 
-def convert_checkpoint(src: str, out: str, to: Optional[str] = None, dtype: Optional[str] = None, force: bool = False) -> Checkpoint:
-    """Convert any checkpoint sapsoup reads into an openai-whisper `.pt` or a Hugging Face folder."""
+def convert_checkpoint(
+    src: Union[str, Checkpoint], out: str, to: Optional[str] = None, dtype: Optional[str] = None, force: bool = False
+) -> Checkpoint:
+    """Convert any checkpoint sapsoup reads (a path, or one already opened) into an openai-whisper
+    `.pt` or a Hugging Face folder."""
     to = to or default_target(out)
     dtype = dtype or default_dtype(to)
     prepare_output(out, force)
-    checkpoint = open_checkpoint(src)
+    checkpoint = src if isinstance(src, Checkpoint) else open_checkpoint(src)
     if to == "openai":
         checkpoint.shape.openai_dims(checkpoint.path)  # fail before reading any tensor
     write(out, to, checkpoint.shape, load_canonical(checkpoint), dtype, checkpoint)

@@ -70,11 +70,6 @@ def open_pretrained(name: str) -> Checkpoint:
 
 def write_pretrained(name: str, out: str, to: Optional[str] = None, dtype: Optional[str] = None, force: bool = False) -> Checkpoint:
     """Convert a packaged pretrained model to an openai-whisper `.pt` or a Hugging Face folder."""
-    from .convert import default_dtype, default_target, load_canonical, prepare_output, write
+    from .convert import convert_checkpoint
 
-    to = to or default_target(out)
-    dtype = dtype or default_dtype(to)
-    checkpoint = open_pretrained(name)
-    prepare_output(out, force)
-    write(out, to, checkpoint.shape, load_canonical(checkpoint), dtype, checkpoint)
-    return checkpoint
+    return convert_checkpoint(open_pretrained(name), out, to, dtype, force)
