@@ -38,7 +38,8 @@ def main():
     args = parser.parse_args()
 
     from sapsoup.builder import select as selection
-    from sapsoup.builder.checkpoints import open_checkpoint, read_tensors, run_checkpoints
+    from sapsoup.builder.checkpoints import open_checkpoint, read_tensors
+    from sapsoup.builder.sources import run_checkpoints
     from sapsoup.builder.merge import RunningSum
     from sapsoup.builder.pretrained import open_pretrained
     from sapsoup.builder import layout

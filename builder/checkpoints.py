@@ -10,6 +10,7 @@ Pickles are always loaded with `weights_only=True`.
 """
 
 import json
+import mmap
 import os
 import re
 import struct
@@ -22,14 +23,7 @@ import torch
 from . import ctranslate2, layout
 from .errors import CheckpointError
 from .layout import WhisperShape
-
-HF_WEIGHT_FILES = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
-CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
+from .sources import detect_format, hf_weight_files, load_json, step_of
 
 
 @dataclass
@@ -54,14 +48,6 @@ def _dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).replace("torch.", "")
 
 
-def _load_json(path: str) -> Dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: cannot read JSON ({error})") from None
-
-
 def _torch_load(path: str) -> Dict:
     """Load a PyTorch pickle safely; memory-map it when it is a zip-format file."""
     try:
@@ -76,69 +62,6 @@ def _torch_load(path: str) -> Dict:
         raise CheckpointError(f"{path}: cannot load as a PyTorch file ({message})") from None
 
 
-def _step_of(path: str) -> Optional[int]:
-    match = CHECKPOINT_DIR.match(os.path.basename(os.path.normpath(path)))
-    if match:
-        return int(match.group(1))
-    state = os.path.join(path, "trainer_state.json") if os.path.isdir(path) else ""
-    if state and os.path.exists(state):
-        return _load_json(state).get("global_step")
-    return None
-
-
-# ----------------------------------------------------------------------------- format detection
-
-
-def detect_format(path: str) -> str:
-    """Say which format a path holds: "hf", "openai", "ctranslate2" or "run"."""
-    if not os.path.exists(path):
-        raise CheckpointError(f"{path}: no such file or folder")
-    if os.path.isfile(path):
-        return "openai"
-    names = set(os.listdir(path))
-    if "model.bin" in names and "config.json" in names:
-        return "ctranslate2"
-    if "config.json" in names and names & set(HF_WEIGHT_FILES):
-        return "hf"
-    if any(CHECKPOINT_DIR.match(n) and os.path.isdir(os.path.join(path, n)) for n in names):
-        return "run"
-    raise CheckpointError(
-        f"{path}: not a Whisper checkpoint (expected a Hugging Face folder, an openai-whisper .pt, "
-        "a CTranslate2 folder with model.bin, or a run folder with checkpoint-N folders)"
-    )
-
-
-def run_checkpoints(path: str) -> List[str]:
-    """The `checkpoint-N` folders of a training run, in step order."""
-    found = []
-    for name in os.listdir(path):
-        match = CHECKPOINT_DIR.match(name)
-        if match and os.path.isdir(os.path.join(path, name)):
-            found.append((int(match.group(1)), os.path.join(path, name)))
-    return [p for _, p in sorted(found)]
-
-
-def expand_sources(
-    paths: Sequence[str], last: Optional[int] = None, steps: Optional[Tuple[int, int]] = None
-) -> List[str]:
-    """Replace each run folder by its checkpoints (the last K, or those with steps in [lo, hi])."""
-    expanded = []
-    for path in paths:
-        if detect_format(path) != "run":
-            expanded.append(path)
-            continue
-        chosen = run_checkpoints(path)
-        if steps is not None:
-            lo, hi = steps
-            chosen = [p for p in chosen if lo <= _step_of(p) <= hi]
-        if last is not None:
-            chosen = chosen[-last:] if last > 0 else []
-        if not chosen:
-            raise CheckpointError(f"{path}: no checkpoint-N folder matches the selection")
-        expanded.extend(chosen)
-    return expanded
-
-
 # ----------------------------------------------------------------------------- per-format metadata
 
 
@@ -151,21 +74,6 @@ def _shape_from_hf_config(path: str, config: Dict) -> WhisperShape:
         raise CheckpointError(f"{path}: config.json lacks {error.args[0]}") from None
 
 
-def _hf_files(path: str) -> List[str]:
-    for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
-        index_path = os.path.join(path, index_name)
-        if os.path.exists(index_path):
-            weight_map = _load_json(index_path).get("weight_map", {})
-            shards = sorted(set(weight_map.values()))
-            if not shards:
-                raise CheckpointError(f"{index_path}: empty weight_map")
-            return [os.path.join(path, s) for s in shards]
-    for name in ("model.safetensors", "pytorch_model.bin"):
-        if os.path.exists(os.path.join(path, name)):
-            return [os.path.join(path, name)]
-    raise CheckpointError(f"{path}: no weight file")
-
-
 def _canonical_hf_name(name: str) -> str:
     """`WhisperModel` files have no `model.` prefix; `WhisperForConditionalGeneration` files do."""
     if name.startswith(("encoder.", "decoder.")):
@@ -174,16 +82,16 @@ def _canonical_hf_name(name: str) -> str:
 
 
 def _open_hf(path: str) -> Checkpoint:
-    config = _load_json(os.path.join(path, "config.json"))
+    config = load_json(os.path.join(path, "config.json"))
     shape = _shape_from_hf_config(path, config)
-    files = _hf_files(path)
+    files = hf_weight_files(path)
     shapes: Dict[str, Tuple[int, ...]] = {}
     dtypes = set()
     for file in files:
         for name, (tensor_shape, dtype) in _hf_file_metadata(file).items():
             shapes[_canonical_hf_name(name)] = tensor_shape
             dtypes.add(dtype)
-    return Checkpoint(path, "hf", shape, files, _step_of(path), config, shapes, sorted(dtypes))
+    return Checkpoint(path, "hf", shape, files, step_of(path), config, shapes, sorted(dtypes))
 
 
 def _hf_file_metadata(file: str) -> Dict[str, Tuple[Tuple[int, ...], str]]:
@@ -211,10 +119,9 @@ SAFETENSORS_TORCH_DTYPES = {
 def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
     """Names, dtypes, shapes and byte ranges of a safetensors file, checked against its size.
 
-    We read tensors with plain file reads at these offsets instead of through the memory map that
-    `safetensors.safe_open` uses: on the sandboxed machines sapsoup was measured on, touching mapped
-    pages was ~9x slower than reading them (benchmarks/RESULTS.md). Files are still written with the
-    safetensors library.
+    Parsed here rather than with `safetensors.safe_open` so that every byte range is checked against
+    the file's size before anything is mapped, and each tensor can be mapped on its own
+    (`read_safetensor`). Files are written with the safetensors library.
     """
     try:
         size = os.path.getsize(file)
@@ -243,13 +150,23 @@ def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
 
 
 def read_safetensor(handle, entry: SafetensorsEntry) -> torch.Tensor:
-    handle.seek(entry.start)
-    buffer = bytearray(entry.end - entry.start)
-    if handle.readinto(buffer) != len(buffer):
-        raise CheckpointError(f"{handle.name}: truncated safetensors file")
-    if not buffer:
+    """One tensor of an open safetensors file, memory-mapped copy-on-write.
+
+    Only this tensor's pages are mapped, and the mapping lives exactly as long as the tensor, so a
+    merge that adds and drops one tensor at a time keeps one tensor mapped, and a caller that
+    writes to a tensor changes its private copy, never the file. Mapping was measured 1.4x faster
+    than reading into a reused buffer (benchmarks/RESULTS.md, merge engine).
+    """
+    size = entry.end - entry.start
+    if size == 0:
         return torch.empty(entry.shape, dtype=entry.dtype)
-    return torch.frombuffer(buffer, dtype=entry.dtype).reshape(entry.shape)
+    base = entry.start - entry.start % mmap.ALLOCATIONGRANULARITY
+    try:
+        mapping = mmap.mmap(handle.fileno(), entry.end - base, access=mmap.ACCESS_COPY, offset=base)
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{handle.name}: cannot map bytes {entry.start}-{entry.end} ({error})") from None
+    count = size // torch.empty(0, dtype=entry.dtype).element_size()
+    return torch.frombuffer(mapping, dtype=entry.dtype, count=count, offset=entry.start - base).reshape(entry.shape)
 
 
 def _open_openai(path: str) -> Checkpoint:
@@ -304,7 +221,7 @@ def _open_ct2(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
         raise CheckpointError(f"{parts[0]}: a CTranslate2 {index.spec_name}, not a WhisperSpec")
     shape = _ct2_shape(path, index)
     config_path = os.path.join(path, "config.json")
-    config = _load_json(config_path) if os.path.exists(config_path) else {}
+    config = load_json(config_path) if os.path.exists(config_path) else {}
     shapes = {}
     for name, source in layout.ct2_sources(shape).items():
         if source is None:
@@ -317,7 +234,7 @@ def _open_ct2(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
         shapes[name] = (full[0] // n_parts,) + tuple(full[1:])
     _check_key_bias_is_zero(parts[0], index, shape)
     dtypes = sorted({_dtype_name(v.dtype) for v in index.variables.values() if v.dtype.is_floating_point})
-    return Checkpoint(path, "ctranslate2", shape, parts, _step_of(path), config, shapes, dtypes)
+    return Checkpoint(path, "ctranslate2", shape, parts, step_of(path), config, shapes, dtypes)
 
 
 def _check_key_bias_is_zero(path: str, index: ctranslate2.CT2Index, shape: WhisperShape) -> None:

@@ -9,10 +9,11 @@ weighted mean of weights. Three properties matter to users and are tested:
 * bounded memory: inputs are read one at a time, tensor by tensor, into one running sum, so peak
   memory is one accumulator plus one input tensor, however many inputs there are;
 * checked: names, shapes, vocabulary sizes, weights and finiteness are verified, and nothing is
-  written until the result exists and is finite.
+  written until the result exists and is finite. NaN and Inf propagate through a weighted sum (even
+  with weight 0), so the result is tested once and the inputs are searched for the culprit only when
+  it is not finite, instead of a pass over every input.
 """
 
-import hashlib
 import json
 import os
 import platform
@@ -24,8 +25,10 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 from . import layout
-from .checkpoints import Checkpoint, expand_sources, open_checkpoint, read_tensors
+from .checkpoints import Checkpoint, open_checkpoint, read_tensors
 from .errors import CheckpointError
+from .hashing import FileHashes, sha256_file
+from .sources import expand_sources
 
 
 def normalize_weights(weights: Optional[Sequence[float]], n_inputs: int, normalize: bool = True, source: str = "--weights") -> List[float]:
@@ -65,6 +68,17 @@ def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
                 )
 
 
+def check_merged(merged: Dict[str, torch.Tensor], checkpoints: Sequence[Checkpoint], where: str) -> None:
+    """Refuse a merge result holding NaN or Inf, naming the input and tensor it came from."""
+    for name, tensor in merged.items():
+        if not tensor.is_floating_point() or bool(torch.isfinite(tensor.sum())) or bool(torch.isfinite(tensor).all()):
+            continue
+        for checkpoint in checkpoints:
+            with read_tensors(checkpoint) as get:
+                check_finite(name, get(name), checkpoint.label)
+        raise CheckpointError(f"{where}: tensor {name} holds NaN or Inf (the float32 sum overflows; every input is finite)")
+
+
 def check_finite(name: str, tensor: torch.Tensor, where: str) -> None:
     """Refuse NaN or Inf. A sum is finite only if every element is (NaN and Inf propagate), and it
     costs a fraction of an element-wise test, which runs only when the sum is not finite."""
@@ -87,11 +101,13 @@ class RunningSum:
     count: int = 0
 
     def add(self, checkpoint: Checkpoint, weight: float, advance: Optional[Callable[[], None]] = None) -> None:
-        """Read `checkpoint` tensor by tensor and add `weight` x each tensor to the sum."""
+        """Read `checkpoint` tensor by tensor and add `weight` x each tensor to the sum.
+
+        Finiteness is not tested here: NaN and Inf reach the sum, which `check_merged` tests.
+        """
         with read_tensors(checkpoint) as get:
             for name in layout.canonical_names(self.shape):
                 tensor = get(name)
-                check_finite(name, tensor, checkpoint.label)
                 if not tensor.is_floating_point():
                     self._add_exact(name, tensor, checkpoint)
                 elif name in self.sums:
@@ -121,14 +137,6 @@ class RunningSum:
         return self.sums
 
 
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def provenance_path(out: str) -> str:
     """Where `merge.json` goes: inside an output folder, or beside an output file (`X.pt` -> `X.merge.json`)."""
     if os.path.isdir(out) or not out.endswith((".pt", ".pth")):
@@ -156,37 +164,18 @@ def versions() -> Dict[str, str]:
     }
 
 
-class InputHashes:
-    """sha256 of every input weight file, computed in a background thread while the merge runs.
-
-    hashlib releases the GIL on large buffers, so hashing overlaps with reading and adding tensors
-    instead of costing a second pass over the inputs at the end.
-    """
-
-    def __init__(self, checkpoints: Sequence[Checkpoint]):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        files = sorted({f for c in checkpoints for f in c.weight_files})
-        self._futures = {f: self._pool.submit(sha256_file, f) for f in files}
-        self._pool.shutdown(wait=False)
-
-    def describe(self, checkpoint: Checkpoint, weight: float) -> Dict:
-        return {
-            "path": checkpoint.path,
-            "format": checkpoint.format,
-            "step": checkpoint.step,
-            "weight": weight,
-            "dtypes": checkpoint.stored_dtypes,
-            "files": [
-                {"path": f, "sha256": self._futures[f].result(), "bytes": os.path.getsize(f)}
-                for f in checkpoint.weight_files
-            ],
-        }
-
-    def cancel(self) -> None:
-        for future in self._futures.values():
-            future.cancel()
+def describe_input(checkpoint: Checkpoint, weight: float, hashes: FileHashes) -> Dict:
+    """One input as merge.json lists it: where, what format and step, its weight, dtypes and hashes."""
+    return {
+        "path": checkpoint.path,
+        "format": checkpoint.format,
+        "step": checkpoint.step,
+        "weight": weight,
+        "dtypes": checkpoint.stored_dtypes,
+        "files": [
+            {"path": f, "sha256": hashes.sha256(f), "bytes": os.path.getsize(f)} for f in checkpoint.weight_files
+        ],
+    }
 
 
 def write_merged(
@@ -197,18 +186,17 @@ def write_merged(
     checkpoints: Sequence[Checkpoint],
     weights: Sequence[float],
     provenance: Dict,
-    hashes: Optional[InputHashes] = None,
+    hashes: Optional[FileHashes] = None,
 ) -> Dict:
     """Check the merge result, then write OUT with its `merge.json` (inputs, weights, versions,
     output hashes) completed from `provenance`; return the full provenance."""
     from .convert import write
 
-    for name, tensor in merged.items():
-        check_finite(name, tensor, f"{out} (merge result)")
-    hashes = hashes or InputHashes(checkpoints)
+    check_merged(merged, checkpoints, f"{out} (merge result)")
+    hashes = hashes or FileHashes(f for c in checkpoints for f in c.weight_files)
     provenance = {
         **provenance,
-        "inputs": [hashes.describe(c, w) for c, w in zip(checkpoints, weights)],
+        "inputs": [describe_input(c, w, hashes) for c, w in zip(checkpoints, weights)],
         "output": {"path": out, "format": to, "dtype": dtype, "accumulate_dtype": "float32", **provenance.get("output", {})},
         "shape": checkpoints[0].shape.as_dict(),
         "versions": versions(),
@@ -262,8 +250,12 @@ def merge_checkpoints(
     method: str = "uniform",
     show_progress: bool = False,
     extra_provenance: Optional[Dict] = None,
+    hashes: Optional[FileHashes] = None,
 ) -> MergeSummary:
-    """Merge `sources` (any formats, run folders expanded) into `out`; write `merge.json` beside it."""
+    """Merge `sources` (any formats, run folders expanded) into `out`; write `merge.json` beside it.
+
+    `hashes` may already be hashing the inputs (the command line starts it before importing torch).
+    """
     from .convert import default_dtype, default_target, prepare_output
 
     started = time.perf_counter()
@@ -284,17 +276,18 @@ def merge_checkpoints(
 
     n_tensors = len(layout.canonical_names(shape))
     running = RunningSum(shape)
-    hashes = InputHashes(checkpoints)
+    hashes = hashes or FileHashes()
+    hashes.add(f for c in checkpoints for f in c.weight_files)
+    provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}
     try:
         with _progress(show_progress, len(checkpoints) * n_tensors) as advance:
             for checkpoint, weight in zip(checkpoints, weights):
                 running.add(checkpoint, weight, advance)
+        provenance = write_merged(out, to, dtype, running.result(), checkpoints, weights, provenance, hashes)
     except BaseException:
         hashes.cancel()
         raise
     bytes_read = sum(os.path.getsize(f) for c in checkpoints for f in c.weight_files)
-    provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}
-    provenance = write_merged(out, to, dtype, running.result(), checkpoints, weights, provenance, hashes)
     return MergeSummary(len(checkpoints), bytes_read, time.perf_counter() - started, out, provenance)
 
 

@@ -66,7 +66,8 @@ def check_servable_shapes(sources, target: str) -> None:
 
     openai-whisper builds every FFN as 4 x d_model; a Hugging Face model may have another width.
     """
-    from sapsoup.builder.checkpoints import expand_sources, open_checkpoint
+    from sapsoup.builder.checkpoints import open_checkpoint
+    from sapsoup.builder.sources import expand_sources
 
     for path in expand_sources(sources):
         shape = open_checkpoint(path).shape

@@ -142,14 +142,22 @@ def _numel(shape):
 @click.option("--steps", help="take only checkpoints with step in LO:HI from run folders")
 def merge(sources, out, weights, no_normalize, to, dtype, last, steps, force):
     """Average Whisper checkpoints (any formats; run folders expand to their checkpoints)."""
-    from sapsoup.builder.merge import merge_checkpoints
+    from sapsoup.builder.hashing import FileHashes
+    from sapsoup.builder.sources import expand_sources, weight_files
 
+    hashes, weight_list, step_range = None, _weights(weights), _steps(steps)
     try:
+        # merge.json records the inputs' sha256: start hashing now, while torch is being imported.
+        paths = expand_sources(list(sources), last=last, steps=step_range)
+        hashes = FileHashes(f for p in paths for f in weight_files(p))
+        from sapsoup.builder.merge import merge_checkpoints
+
         summary = merge_checkpoints(
-            list(sources), out, _weights(weights), not no_normalize, to, dtype, force,
-            last=last, steps=_steps(steps), show_progress=True,
+            paths, out, weight_list, not no_normalize, to, dtype, force, show_progress=True, hashes=hashes,
         )
     except CheckpointError as error:
+        if hashes is not None:
+            hashes.cancel()
         _fail(error)
     console.print(
         f"merged {summary.inputs} checkpoints into {out}: read {summary.bytes_read / 1e6:.1f} MB "

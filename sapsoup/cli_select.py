@@ -77,7 +77,8 @@ def select(candidates, dev_dir, out, strategy, split, beam_size, length_penalty,
            plot_path, to, dtype, last, batch_size, workers, cache_dir, force):
     """Keep only the candidates that lower the dev WER of the merge (SMAcT, greedy soup), or merge all."""
     from sapsoup.builder import select as selection
-    from sapsoup.builder.checkpoints import expand_sources, open_checkpoint
+    from sapsoup.builder.checkpoints import open_checkpoint
+    from sapsoup.builder.sources import expand_sources
     from sapsoup.builder.convert import default_dtype, default_target, prepare_output
     from sapsoup.builder.merge import check_compatible
     from sapsoup.validate import devscore

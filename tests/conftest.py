@@ -4,8 +4,11 @@ Random models keep unit tests fast; the real tiny.en (converted once per session
 package) and eSpeak speech check that the same code works on the real thing.
 """
 
+import atexit
 import os
+import shutil
 import struct
+import tempfile
 from dataclasses import asdict
 
 import numpy as np
@@ -14,6 +17,9 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# sapsoup's caches (file digests, dev scores) go to a folder of this test session, never the user's.
+os.environ["SAPSOUP_CACHE_DIR"] = tempfile.mkdtemp(prefix="sapsoup-test-cache-")
+atexit.register(shutil.rmtree, os.environ["SAPSOUP_CACHE_DIR"], True)
 
 from sapsoup.builder import layout  # noqa: E402
 from sapsoup.builder.layout import WhisperShape  # noqa: E402

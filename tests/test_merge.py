@@ -11,7 +11,8 @@ from sapsoup.builder import layout
 from sapsoup.builder.checkpoints import open_checkpoint
 from sapsoup.builder.convert import load_canonical
 from sapsoup.builder.errors import CheckpointError
-from sapsoup.builder.merge import merge_checkpoints, sha256_file
+from sapsoup.builder.hashing import sha256_file
+from sapsoup.builder.merge import merge_checkpoints
 from sapsoup.cli import main
 
 from conftest import SMALL, random_tensors, save_ct2, save_hf, save_openai
@@ -146,6 +147,15 @@ def test_nan_in_an_input_is_refused_naming_file_and_tensor(tmp_path):
     assert outputs(tmp_path) == []
 
 
+def test_inf_in_an_input_with_weight_zero_is_still_refused(tmp_path):
+    bad = random_tensors(seed=1)
+    bad["model.encoder.conv1.weight"][0, 0, 0] = float("inf")
+    sources = [save_hf(tmp_path / "good", random_tensors()), save_hf(tmp_path / "bad", bad)]
+    with pytest.raises(CheckpointError, match=r"bad: tensor model\.encoder\.conv1\.weight holds NaN or Inf"):
+        merge_checkpoints(sources, str(tmp_path / "out.pt"), weights=[1, 0])
+    assert outputs(tmp_path) == []
+
+
 def test_an_overflowing_result_is_refused(tmp_path):
     big = random_tensors()
     big["model.decoder.layer_norm.weight"][:] = 3e38
@@ -238,3 +248,21 @@ def test_merge_command_reports_bad_weights_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["merge", source, source, "-o", str(tmp_path / "out.pt"), "--weights", "1,x"])
     assert result.exit_code != 0
     assert "expected numbers separated by commas" in result.output
+
+
+def test_input_digests_are_the_same_whether_computed_or_remembered(tmp_path):
+    sources = [save_hf(tmp_path / "a", random_tensors()), save_hf(tmp_path / "b", random_tensors(seed=1))]
+    first = merge_checkpoints(sources, str(tmp_path / "out1.pt")).provenance
+    second = merge_checkpoints(sources, str(tmp_path / "out2.pt")).provenance
+    digests = [[f["sha256"] for f in i["files"]] for i in first["inputs"]]
+    assert digests == [[f["sha256"] for f in i["files"]] for i in second["inputs"]]
+    assert digests == [[sha256_file(os.path.join(s, "model.safetensors"))] for s in sources]
+
+
+def test_inputs_are_found_and_hashed_without_importing_torch():
+    """`sapsoup merge` starts hashing its inputs while torch is still loading."""
+    import subprocess
+    import sys
+
+    code = "import sys, sapsoup.builder.sources, sapsoup.builder.hashing; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

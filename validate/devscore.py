@@ -224,17 +224,18 @@ def score_model(model, dev: DevData, options: ScoringOptions = ScoringOptions(),
 
 
 def default_cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "sapsoup", "scores")
+    from sapsoup.builder.hashing import cache_root
+
+    return os.path.join(cache_root(), "scores")
 
 
 def weights_hash(weight_files: list[str]) -> str:
     """One hash over a checkpoint's weight files, in order: equal weights give equal keys."""
-    from sapsoup.builder.merge import sha256_file
+    from sapsoup.builder.hashing import cached_sha256
 
     digest = hashlib.sha256()
     for path in weight_files:
-        digest.update(sha256_file(path).encode())
+        digest.update(cached_sha256(path).encode())
     return digest.hexdigest()
 
 
