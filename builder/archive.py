@@ -31,6 +31,8 @@ from typing import Dict, List, Optional, Union
 
 import torch
 
+from sapsoup.atomic import atomic_path
+
 TARGETS = ("sapc1", "sapc2")
 MODEL_FILE = "model.pt"
 MANIFEST_FILE = "sapsoup.json"
@@ -335,10 +337,8 @@ def write_reproducible_zip(out: str, entries: Dict[str, Union[bytes, Path]], pro
         raise ArchiveError(f"{out}: folder {folder} does not exist")
     sizes = {n: len(s) if isinstance(s, bytes) else os.path.getsize(s) for n, s in entries.items()}
     task = progress.add_task("writing archive", total=sum(sizes.values())) if progress else None
-    fd, partial = tempfile.mkstemp(prefix=f".{os.path.basename(out)}.", suffix=".partial", dir=folder)
-    os.close(fd)
     written = []
-    try:
+    with atomic_path(out) as partial:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for name in sorted(entries):
                 info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
@@ -358,12 +358,6 @@ def write_reproducible_zip(out: str, entries: Dict[str, Union[bytes, Path]], pro
                         if progress:
                             progress.advance(task, len(block))
                 written.append(ArchiveFile(name, sizes[name], digest.hexdigest()))
-        os.chmod(partial, 0o644)
-        os.replace(partial, out)
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
     return written
 
 

@@ -12,10 +12,11 @@ requested dtype.
 import json
 import os
 import shutil
-import tempfile
 from typing import Callable, Dict, Optional, Union
 
 import torch
+
+from sapsoup.atomic import atomic_path
 
 from . import layout
 from .checkpoints import Checkpoint, open_checkpoint, read_tensors
@@ -50,17 +51,6 @@ def prepare_output(out: str, force: bool) -> None:
         raise CheckpointError(f"{out}: folder {parent} does not exist")
 
 
-def _replace(tmp: str, out: str) -> None:
-    """Move a finished temporary file or folder onto `out`, replacing what was there."""
-    if os.path.isdir(out) and not os.path.islink(out):
-        old = out + ".old-" + os.path.basename(tmp)
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
 def write_openai(
     out: str,
     shape: WhisperShape,
@@ -76,17 +66,10 @@ def write_openai(
     dims = shape.openai_dims(out)
     state = {oa: cast(hf, tensors[hf], dtype) for hf, oa in layout.hf_openai_pairs(shape)}
     payload = {"dims": dims, "model_state_dict": state}
-    fd, tmp = tempfile.mkstemp(prefix=".sapsoup-", suffix=".pt.tmp", dir=os.path.dirname(os.path.abspath(out)))
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:
         torch.save(payload, tmp)
         if before_publish:
             before_publish(tmp)
-        _replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def hf_config(shape: WhisperShape, source_config: Optional[Dict] = None, dtype: str = "fp32") -> Dict:
@@ -148,9 +131,7 @@ def write_hf(
 
     from .tokenizer import write_processor
 
-    parent = os.path.dirname(os.path.abspath(out))
-    tmp = tempfile.mkdtemp(prefix=".sapsoup-", suffix=".tmp", dir=parent)
-    try:
+    with atomic_path(out, folder=True) as tmp:
         state = {name: cast(name, tensors[name], dtype) for name in layout.canonical_names(shape)}
         save_file(state, os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})
         source_config = source.config if source is not None and source.format == "hf" else None
@@ -175,10 +156,6 @@ def write_hf(
             handle.write("\n")
         if before_publish:
             before_publish(tmp)
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load_canonical(checkpoint: Checkpoint) -> Dict[str, torch.Tensor]:

@@ -14,7 +14,6 @@ This module imports nothing heavy: `sapsoup merge` starts hashing its inputs whi
 import hashlib
 import mmap
 import os
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, Iterable, Optional
@@ -110,16 +109,10 @@ def cached_sha256(path: str, cache_dir: Optional[str] = "default", stop: Optiona
 
 
 def _remember(entry: str, digest: str) -> None:
+    from sapsoup.atomic import write_text
+
     os.makedirs(os.path.dirname(entry), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(entry))
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(digest + "\n")
-        os.replace(tmp, entry)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_text(entry, digest + "\n")
 
 
 class FileHashes:

@@ -14,15 +14,15 @@ weighted mean of weights. Three properties matter to users and are tested:
   it is not finite, instead of a pass over every input.
 """
 
-import json
 import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
+
+from sapsoup.atomic import write_json
 
 from . import layout
 from .checkpoints import Checkpoint, open_checkpoint, read_tensors
@@ -209,23 +209,10 @@ def write_merged(
             for f in output_weight_files(tmp)
         ]
         target = os.path.join(tmp, "merge.json") if os.path.isdir(tmp) else provenance_path(out)
-        write_json_atomic(target, provenance)
+        write_json(target, provenance)
 
     write(out, to, checkpoints[0].shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
     return provenance
-
-
-def write_json_atomic(path: str, data: Dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".sapsoup-", suffix=".json.tmp", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @dataclass

@@ -24,10 +24,12 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
+from sapsoup.atomic import atomic_path, write_json
+
 from . import layout
 from .checkpoints import Checkpoint, open_checkpoint, read_tensors
 from .errors import CheckpointError
-from .merge import RunningSum, check_compatible, check_finite, write_json_atomic
+from .merge import RunningSum, check_compatible, check_finite
 
 STRATEGIES = ("smact", "greedy", "uniform")
 TRACE_VERSION = 1
@@ -257,7 +259,7 @@ def select(
         return trace, ensemble_mean(running)
 
     def save() -> None:
-        write_json_atomic(trace_path, trace.to_dict())
+        write_json(trace_path, trace.to_dict())
 
     if strategy == "uniform":
         if with_singles:
@@ -296,8 +298,6 @@ def plot_trace(trace: Trace, path: str) -> None:
     Each scored merge is a dot at its ensemble size (filled when kept), the kept ensemble's WER a
     line, and each candidate's own WER a cross at the step where it was tried.
     """
-    import tempfile
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -326,16 +326,11 @@ def plot_trace(trace: Trace, path: str) -> None:
     axes.set_title(f"{trace.strategy}: {len(trace.selected)} of {len(trace.candidates)} kept, WER {trace.wer:.2f}%")
     axes.legend()
     figure.tight_layout()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sapsoup-", suffix=".png", dir=folder)
-    os.close(fd)
     try:
-        figure.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format="png", dpi=100)
     finally:
         pyplot.close(figure)
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 # ----------------------------------------------------------------------------- the output

@@ -21,8 +21,6 @@ import dataclasses
 import json
 import math
 import os
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +30,7 @@ import numpy as np
 import soundfile
 
 from sapsoup import __version__, prompts, speech
+from sapsoup.atomic import atomic_path
 
 ETIOLOGIES = ("ALS", "Cerebral Palsy", "Down Syndrome", "Parkinson's Disease", "Stroke")
 MIXED = "mixed"  # each speaker gets a severity in turn: mild, moderate, severe
@@ -277,13 +276,8 @@ def write_corpus(out_dir: str | os.PathLike, speakers: int = 8, utterances: int 
     if not parent.is_dir():
         raise CorpusError(f"{out_dir}: parent folder {parent} does not exist")
 
-    building = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=parent))
-    try:
-        summary = _build(building, speakers, utterances, seed, severity, on_utterance)
-        _move_into_place(building, out_dir)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
+    with atomic_path(out_dir, folder=True) as building:
+        summary = _build(Path(building), speakers, utterances, seed, severity, on_utterance)
     return replace(summary, path=out_dir)
 
 
@@ -339,17 +333,6 @@ def _build(root: Path, speakers: int, utterances: int, seed: int, severity: str,
 
 def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _move_into_place(built: Path, out_dir: Path) -> None:
-    """Rename the finished corpus to `out_dir`, setting aside and then removing what was there."""
-    old = None
-    if out_dir.exists() or out_dir.is_symlink():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=built.parent))
-        os.rename(out_dir, old / "previous")
-    os.rename(built, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_splits(corpus_dir: str | os.PathLike) -> dict[str, list[str]]:

@@ -64,6 +64,7 @@ import numpy as np
 import soundfile
 
 from sapsoup import corpus as corpus_lib
+from sapsoup.atomic import atomic_path, write_json
 
 # Only local folders are ever loaded; should transformers look for anything on a hub, it must fail
 # rather than download (set before transformers or huggingface_hub are imported, lazily, below).
@@ -328,19 +329,6 @@ class FinetuneSummary:
     already_done: bool = False
 
 
-def _write_json_atomic(path: Path, data) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -569,32 +557,18 @@ def _remove_partials(run_dir: Path) -> None:
 def _save_checkpoint(run_dir: Path, step: int, model, processor, state: dict) -> Path:
     """Write `checkpoint-<step>` into a hidden folder and rename it into place (all or nothing)."""
     target = run_dir / f"checkpoint-{step}"
-    building = Path(tempfile.mkdtemp(prefix=f".checkpoint-{step}.", suffix=".partial", dir=run_dir))
-    try:
+    with atomic_path(target, folder=True) as building:  # a stale copy from an abandoned attempt is replaced
         model.save_pretrained(building)
         processor.save_pretrained(building)
-        _write_json_atomic(building / TRAINER_STATE_FILE, state)
-        if target.exists():  # a stale copy from an abandoned attempt: the fresh one replaces it
-            shutil.rmtree(target)
-        os.replace(building, target)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
+        write_json(Path(building) / TRAINER_STATE_FILE, state)
     return target
 
 
 def _save_resume_state(run_dir: Path, step: int, optimizer) -> None:
     import torch
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{RESUME_FILE}.", suffix=".tmp", dir=run_dir)
-    os.close(fd)
-    try:
+    with atomic_path(run_dir / RESUME_FILE) as tmp:
         torch.save({"step": step, "optimizer": optimizer.state_dict()}, tmp)
-        os.replace(tmp, run_dir / RESUME_FILE)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
 
 
 def _resume_point(run_dir: Path, settings: FinetuneSettings) -> tuple[int, dict | None]:
@@ -634,7 +608,7 @@ def train_run(base_dir: Callable[[], str], run_dir: Path, run: int, train: Train
     _remove_partials(run_dir)
     hparams_record = {"run": run, "seed": settings.seed, **asdict(hparams)}
     if not (run_dir / HPARAMS_FILE).is_file() or _read_json(run_dir / HPARAMS_FILE) != hparams_record:
-        _write_json_atomic(run_dir / HPARAMS_FILE, hparams_record)
+        write_json(run_dir / HPARAMS_FILE, hparams_record)
     done_step, optimizer_state = _resume_point(run_dir, settings)
     saved_at = set(settings.checkpoint_steps())
     if done_step >= settings.steps:
@@ -746,12 +720,12 @@ def finetune(corpus_dir: str | os.PathLike, runs_dir: str | os.PathLike, setting
             runs_dir.unlink()
 
     runs_dir.mkdir(exist_ok=True)
-    _write_json_atomic(runs_dir / PLAN_FILE, plan)
+    write_json(runs_dir / PLAN_FILE, plan)
     summary = FinetuneSummary(runs_dir, len(train.examples), list(train.left_out))
     with _base_folder(settings.base) as base_dir:
         for run in range(1, settings.runs + 1):
             summary.runs.append(train_run(base_dir, runs_dir / f"run-{run}", run, train, token_ids,
                                           prefix_length, settings, on_step))
     summary.seconds = time.monotonic() - started
-    _write_json_atomic(runs_dir / SUMMARY_FILE, _summary_record(summary, corpus_dir))
+    write_json(runs_dir / SUMMARY_FILE, _summary_record(summary, corpus_dir))
     return summary

@@ -261,10 +261,10 @@ class ScoreCache:
             return None
 
     def put(self, key: str, result: DevResult) -> None:
-        from sapsoup.builder.merge import write_json_atomic
+        from sapsoup.atomic import write_json
 
         os.makedirs(self.directory, exist_ok=True)
-        write_json_atomic(self.path(key), result.to_dict())
+        write_json(self.path(key), result.to_dict())
 
 
 # ----------------------------------------------------------------------------- the selection scorer

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -312,17 +310,12 @@ def split_json(report: SplitReport, worst: int = 10) -> dict:
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
+    """`write(temporary)` then rename (sapsoup.atomic): never a half-written report."""
+    from sapsoup.atomic import atomic_path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
         write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def write_json(path: Path, data: dict) -> None:
