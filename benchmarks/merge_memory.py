@@ -1,11 +1,14 @@
 """Peak memory and wall time of merging N base-sized Whisper checkpoints: sapsoup vs a naive script.
 
-Usage: python benchmarks/merge_memory.py [--sizes 2,4,8] [--rounds 3] [--workdir DIR]
+Usage: python benchmarks/merge_memory.py [--sizes 2,4,8] [--rounds 3] [--workdir DIR] [--mergekit PATH]
 
 Each merge runs in a fresh Python process so its peak RSS (ru_maxrss of that child) is its own.
 The inputs are random Whisper-base-shaped Hugging Face folders (fp32 safetensors, as a Trainer
 saves them). The naive script is what many training repos ship: load every state dict, then
-average. `mergekit-pytorch` is measured too when it is installed.
+average. `mergekit-pytorch` (linear merge of the safetensors files, float32) is measured too when
+it is on PATH or given with --mergekit; it installs beside torch==2.13.0 in a separate venv:
+`python3 -m venv /tmp/mk && /tmp/mk/bin/pip install torch==2.13.0 mergekit`. The benchmark also
+prints the largest difference between sapsoup's and mergekit's results.
 
 sapsoup also writes merge.json with the sha256 of every input, which the naive script does not
 compute. It is measured twice: "cold", with an empty digest cache (every input is hashed, as on
@@ -87,6 +90,15 @@ def measure(command, inputs, env=None):
     return seconds, peak_kb / 1024
 
 
+def difference(sapsoup_out, mergekit_out):
+    """The largest absolute difference between two merge results, over every tensor."""
+    from safetensors.torch import load_file
+
+    ours = load_file(os.path.join(sapsoup_out, "model.safetensors"))
+    theirs = load_file(os.path.join(mergekit_out, "model.safetensors"))
+    return max(float((ours[name] - theirs[name]).abs().max()) for name in ours)
+
+
 def best(measurements):
     """The fastest run, with the highest peak RSS seen (memory does not vary with luck)."""
     return min(t for t, _ in measurements), max(m for _, m in measurements)
@@ -97,12 +109,14 @@ def main():
     parser.add_argument("--sizes", default="2,4,8")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir")
+    parser.add_argument("--mergekit", default=shutil.which("mergekit-pytorch"), help="mergekit-pytorch executable")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = args.workdir or tempfile.mkdtemp(prefix="sapsoup-bench-")
     inputs = make_inputs(workdir, max(sizes))
     sapsoup = shutil.which("sapsoup") or os.path.join(os.path.dirname(sys.executable), "sapsoup")
-    mergekit = shutil.which("mergekit-pytorch")
+    mergekit = args.mergekit
+    largest_difference = None
     cache = os.path.join(workdir, "digest-cache")
     env = {**os.environ, "SAPSOUP_CACHE_DIR": cache}
     rows = []
@@ -121,12 +135,14 @@ def main():
                 with open(config, "w") as handle:
                     handle.write("merge_method: linear\nmodels:\n")
                     for path in chosen:
-                        handle.write(f"  - model: {path}\n    parameters:\n      weight: 1.0\n")
+                        handle.write(f"  - model: {path}/model.safetensors\n    parameters:\n      weight: 1.0\n")
                     handle.write("dtype: float32\n")
                 try:
                     runs["mergekit"].append(measure([mergekit, config, out + ".mergekit"], chosen))
                 except subprocess.CalledProcessError:
                     pass
+        if runs["mergekit"]:
+            largest_difference = max(largest_difference or 0.0, difference(out + ".hf", out + ".mergekit"))
         rows.append({"n": n, **{k: best(v) for k, v in runs.items() if v}})
         for name in os.listdir(workdir):
             if name.startswith(f"out-{n}"):
@@ -150,6 +166,8 @@ def main():
         print(line)
     first, last = max(rows[0]["cold"][1], rows[0]["warm"][1]), max(rows[-1]["cold"][1], rows[-1]["warm"][1])
     print(f"sapsoup peak RSS at N={rows[-1]['n']} / N={rows[0]['n']}: {last / first:.3f} (target <= 1.15)")
+    if largest_difference is not None:
+        print(f"largest |sapsoup - mergekit| over all tensors and N: {largest_difference:.3g}")
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
 
