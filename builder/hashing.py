@@ -20,7 +20,7 @@ from typing import Dict, Iterable, Optional
 
 from .errors import CheckpointError
 
-WINDOW_BYTES = 64 << 20
+WINDOW_BYTES = 16 << 20
 
 
 class HashCancelled(Exception):
@@ -28,7 +28,7 @@ class HashCancelled(Exception):
 
 
 def sha256_file(path: str, stop: Optional[threading.Event] = None) -> str:
-    """Hash a file through a read-only memory map, one 64 MB window at a time.
+    """Hash a file through a read-only memory map, one 16 MB window at a time.
 
     Each window is one `update` call, during which hashlib releases the GIL, so a hashing thread
     runs beside a busy main thread (importing torch, adding tensors) instead of queueing for the GIL
@@ -123,7 +123,8 @@ class FileHashes:
     """
 
     def __init__(self, files: Iterable[str] = (), workers: int = 1, cache_dir: Optional[str] = "default"):
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="sapsoup-sha256")
+        self.workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sapsoup-sha256")
         self._cache_dir = cache_dir
         self._stop = threading.Event()
         self._futures: Dict[str, Future] = {}
@@ -134,6 +135,10 @@ class FileHashes:
             key = os.path.abspath(file)
             if key not in self._futures:
                 self._futures[key] = self._pool.submit(cached_sha256, file, self._cache_dir, self._stop)
+
+    def pending(self) -> bool:
+        """Whether some digest is still being computed (or waits its turn)."""
+        return not all(future.done() for future in self._futures.values())
 
     def sha256(self, file: str) -> str:
         self.add([file])

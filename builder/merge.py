@@ -17,6 +17,7 @@ weighted mean of weights. Three properties matter to users and are tested:
 import os
 import platform
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -267,7 +268,7 @@ def merge_checkpoints(
     hashes.add(f for c in checkpoints for f in c.weight_files)
     provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}
     try:
-        with _progress(show_progress, len(checkpoints) * n_tensors) as advance:
+        with _progress(show_progress, len(checkpoints) * n_tensors) as advance, _leave_cores_to(hashes):
             for checkpoint, weight in zip(checkpoints, weights):
                 running.add(checkpoint, weight, advance)
         provenance = write_merged(out, to, dtype, running.result(), checkpoints, weights, provenance, hashes)
@@ -276,6 +277,21 @@ def merge_checkpoints(
         raise
     bytes_read = sum(os.path.getsize(f) for c in checkpoints for f in c.weight_files)
     return MergeSummary(len(checkpoints), bytes_read, time.perf_counter() - started, out, provenance)
+
+
+@contextmanager
+def _leave_cores_to(hashes: FileHashes):
+    """While inputs are still being hashed, torch leaves their threads a core each: adding tensors
+    is bound by memory bandwidth, and torch's threads waiting on a busy core cost more than they
+    gain (measured on 2 cores: summing 8 inputs took 1.25 s beside hashing with 2 threads, 0.6 s
+    with 1)."""
+    threads = torch.get_num_threads()
+    if hashes.pending() and threads > 1:
+        torch.set_num_threads(max(1, threads - hashes.workers))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 class _progress:
