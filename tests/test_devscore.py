@@ -58,16 +58,76 @@ def dev(tmp_path_factory, clean_speech):
 # ----------------------------------------------------------------------------- batched decoding
 
 
-def test_the_first_window_is_padded_in_the_log_mel_domain_as_transcribe_does(tiny, clean_speech):
-    from whisper.audio import N_SAMPLES, log_mel_spectrogram, pad_or_trim
+class Recorder:
+    """A model stand-in for `whisper.transcribe` that keeps every window it is asked to decode."""
 
-    audio = clean_speech[0][1]
-    window = decoding.first_window(tiny, audio, torch.float32)
-    frames = len(audio) // 160
-    assert window.shape == (80, 3000)
-    assert torch.all(window[:, frames + 1 :] == 0)  # zeros in the log-mel, not the log-mel of zeros
-    padded_audio = log_mel_spectrogram(pad_or_trim(audio, N_SAMPLES), 80)
-    assert not torch.allclose(window, padded_audio)
+    def __init__(self, model):
+        self.model, self.windows, self.results = model, [], []
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def decode(self, segment, options):
+        result = self.model.decode(segment, options)
+        self.windows.append(decoding._Window(len(self.windows), segment, options))
+        self.results.append(result)
+        return result
+
+
+def transcribe_windows(model, audios, beam_size=None):
+    """Every window `transcribe` decodes for `audios`, one at a time, with whisper's own results."""
+    import whisper
+
+    recorder = Recorder(model)
+    for audio in audios:
+        whisper.transcribe(recorder, audio, **decoding.transcribe_options(model, beam_size))
+    return recorder.windows, recorder.results
+
+
+def assert_same_results(batched, alone):
+    """Same tokens and text; the scores agree to float32 rounding (a batch rounds its sums differently)."""
+    for got, expected in zip(batched, alone, strict=True):
+        assert (got.tokens, got.text, got.language, got.temperature) == (
+            expected.tokens, expected.text, expected.language, expected.temperature)
+        assert got.compression_ratio == expected.compression_ratio
+        assert got.avg_logprob == pytest.approx(expected.avg_logprob, rel=1e-5, abs=1e-6)
+        assert got.no_speech_prob == pytest.approx(expected.no_speech_prob, rel=1e-5, abs=1e-6)
+        assert torch.equal(got.audio_features, expected.audio_features)
+
+
+@pytest.mark.parametrize("beam_size", [None, 2])
+def test_a_round_of_windows_decodes_as_whisper_decodes_each_window_alone(tiny, clean_speech, beam_size):
+    audios = [audio for _, audio in clean_speech] + [long_audio(clean_speech)[1]]
+    windows, alone = transcribe_windows(tiny, audios, beam_size)
+    assert sum(bool(window.options.prompt) for window in windows) >= 1  # a continuation window too
+    assert_same_results(decoding.decode_windows(tiny, windows, batch_size=8), alone)
+
+
+@pytest.mark.parametrize("beam_size", [None, 3])
+def test_windows_whose_prompts_differ_but_have_one_length_share_a_batch(tiny, clean_speech, beam_size):
+    from dataclasses import replace
+
+    from whisper.tokenizer import get_tokenizer
+
+    tokenizer = get_tokenizer(False)
+    windows, _ = transcribe_windows(tiny, [audio for _, audio in clean_speech[:3]], beam_size)
+    prompts = [tokenizer.encode(" " + text)[:5] for text, _ in clean_speech[1:4]]
+    windows = [decoding._Window(rank, window.segment, replace(window.options, prompt=prompt))
+               for rank, (window, prompt) in enumerate(zip(windows, prompts))]
+    tasks = []
+    original = decoding._WindowTask.run_rows
+
+    def run_rows(task, features, initial_tokens):
+        tasks.append(len(initial_tokens))
+        return original(task, features, initial_tokens)
+
+    decoding._WindowTask.run_rows = run_rows
+    try:
+        batched = decoding.decode_windows(tiny, windows, batch_size=9)
+    finally:
+        decoding._WindowTask.run_rows = original
+    assert tasks == [3]  # one batch for the three prompts
+    assert_same_results(batched, [tiny.decode(window.segment, window.options) for window in windows])
 
 
 def test_a_batch_gives_exactly_the_text_of_one_utterance_at_a_time(tiny, clean_speech):
@@ -89,6 +149,45 @@ def test_transcribe_many_reports_progress_for_every_utterance(tiny, clean_speech
     done = []
     decoding.transcribe_many(tiny, [audio for _, audio in clean_speech[1:4]], batch_size=2, on_done=done.append)
     assert done == [2, 1]
+
+
+def test_transcribe_many_of_nothing_and_of_a_clip_too_short_for_one_frame(tiny):
+    assert decoding.transcribe_many(tiny, []) == []
+    short = np.zeros(100, np.float32)
+    assert decoding.transcribe_many(tiny, [short]) == [decoding.transcribe(tiny, short)]
+
+
+def test_an_error_in_one_utterance_ends_every_loop_and_is_raised(tiny, clean_speech, monkeypatch):
+    import threading
+
+    import whisper
+
+    real = whisper.transcribe
+    bad = clean_speech[1][1]
+
+    def transcribe(model, audio, **options):
+        if audio.shape == bad.shape and np.array_equal(audio, bad):
+            raise ValueError("this utterance cannot be decoded")
+        return real(model, audio, **options)
+
+    monkeypatch.setattr(whisper, "transcribe", transcribe)
+    before = threading.active_count()
+    with pytest.raises(ValueError, match="cannot be decoded"):
+        decoding.transcribe_many(tiny, [audio for _, audio in clean_speech], batch_size=4)
+    assert threading.active_count() == before  # no loop thread is left waiting
+
+
+def test_a_decoding_error_ends_every_loop_and_is_raised(tiny, clean_speech, monkeypatch):
+    import threading
+
+    def fail(model, windows, batch_size=8):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(decoding, "decode_windows", fail)
+    before = threading.active_count()
+    with pytest.raises(MemoryError):
+        decoding.transcribe_many(tiny, [audio for _, audio in clean_speech], batch_size=3)
+    assert threading.active_count() == before
 
 
 # ----------------------------------------------------------------------------- scoring
