@@ -194,10 +194,16 @@ def write_merged(
     from .convert import write
 
     check_merged(merged, checkpoints, f"{out} (merge result)")
+    own_hashes = hashes is None
     hashes = hashes or FileHashes(f for c in checkpoints for f in c.weight_files)
+    try:
+        inputs = [describe_input(c, w, hashes) for c, w in zip(checkpoints, weights)]
+    finally:
+        if own_hashes:
+            hashes.close()
     provenance = {
         **provenance,
-        "inputs": [describe_input(c, w, hashes) for c, w in zip(checkpoints, weights)],
+        "inputs": inputs,
         "output": {"path": out, "format": to, "dtype": dtype, "accumulate_dtype": "float32", **provenance.get("output", {})},
         "shape": checkpoints[0].shape.as_dict(),
         "versions": versions(),
@@ -275,19 +281,20 @@ def merge_checkpoints(
     except BaseException:
         hashes.cancel()
         raise
+    hashes.close()
     bytes_read = sum(os.path.getsize(f) for c in checkpoints for f in c.weight_files)
     return MergeSummary(len(checkpoints), bytes_read, time.perf_counter() - started, out, provenance)
 
 
 @contextmanager
 def _leave_cores_to(hashes: FileHashes):
-    """While inputs are still being hashed, torch leaves their threads a core each: adding tensors
+    """While inputs are still being hashed, torch leaves the hashing process a core: adding tensors
     is bound by memory bandwidth, and torch's threads waiting on a busy core cost more than they
     gain (measured on 2 cores: summing 8 inputs took 1.25 s beside hashing with 2 threads, 0.6 s
     with 1)."""
     threads = torch.get_num_threads()
     if hashes.pending() and threads > 1:
-        torch.set_num_threads(max(1, threads - hashes.workers))
+        torch.set_num_threads(threads - 1)
     try:
         yield
     finally:

@@ -31,7 +31,7 @@ def test_an_unreadable_file_is_named_in_the_error(tmp_path):
 def count_hashing(monkeypatch):
     calls = []
     real = hashing.sha256_file
-    monkeypatch.setattr(hashing, "sha256_file", lambda path, stop=None: calls.append(path) or real(path, stop))
+    monkeypatch.setattr(hashing, "sha256_file", lambda path: calls.append(path) or real(path))
     return calls
 
 
@@ -76,13 +76,19 @@ def test_file_hashes_work_in_the_background_and_give_each_file_its_digest(tmp_pa
     paths = [write(tmp_path / f"m{i}.bin", bytes([i]) * 1000) for i in range(3)]
     hashes = FileHashes(paths[:2], cache_dir=None)
     assert [hashes.sha256(p) for p in paths] == [hashlib.sha256(bytes([i]) * 1000).hexdigest() for i in range(3)]
+    assert not hashes.pending()
+    hashes.close()
+    assert hashes._helper.wait(timeout=10) == 0
 
 
-def test_cancelled_hashing_stops_between_windows(tmp_path, monkeypatch):
-    import threading
+def test_a_file_the_hashing_process_cannot_read_is_named(tmp_path):
+    hashes = FileHashes([str(tmp_path / "gone.safetensors")], cache_dir=None)
+    with pytest.raises(CheckpointError, match=r"gone\.safetensors: cannot read"):
+        hashes.sha256(str(tmp_path / "gone.safetensors"))
+    hashes.close()
 
-    monkeypatch.setattr(hashing, "WINDOW_BYTES", 4096)
-    stop = threading.Event()
-    stop.set()
-    with pytest.raises(hashing.HashCancelled):
-        sha256_file(write(tmp_path / "big", os.urandom(10000)), stop)
+
+def test_cancelling_leaves_no_hashing_process_behind(tmp_path):
+    hashes = FileHashes([write(tmp_path / "m.bin", b"x" * 1000)], cache_dir=None)
+    hashes.cancel()
+    assert hashes._helper.poll() is not None
