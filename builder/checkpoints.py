@@ -59,6 +59,8 @@ def _torch_load(path: str) -> Dict:
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # pickle, zip and torch errors alike: say which file
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if isinstance(error, KeyError):  # the legacy loader's magic number check: "KeyError: 174812789"
+            message = "neither a zip archive nor a legacy PyTorch pickle"
         raise CheckpointError(f"{path}: cannot load as a PyTorch file ({message})") from None
 
 

@@ -90,6 +90,12 @@ def test_a_folder_that_is_no_checkpoint_is_a_clear_error(tmp_path):
         detect_format(str(tmp_path))
 
 
+def test_a_file_that_is_no_pytorch_file_is_named_with_the_reason(tmp_path):
+    (tmp_path / "notes.pt").write_text("junk\n")
+    with pytest.raises(CheckpointError, match=r"notes\.pt: cannot load as a PyTorch file \(neither a zip archive"):
+        open_checkpoint(str(tmp_path / "notes.pt"))
+
+
 def test_a_pickle_without_whisper_dims_is_rejected(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"state_dict": {"w": torch.zeros(2)}}, path)
