@@ -126,6 +126,7 @@ class FileHashes:
         self._futures: Dict[str, Future] = {}
         self._lock = threading.Lock()
         self._helper: Optional[subprocess.Popen] = None
+        self._ended: Optional[str] = None  # why the helper stopped answering, once it has
         self.add(files)
 
     def add(self, files: Iterable[str]) -> None:
@@ -135,6 +136,9 @@ class FileHashes:
                 if key in self._futures:
                     continue
                 self._futures[key] = Future()
+                if self._ended is not None:
+                    self._futures[key].set_exception(CheckpointError(f"{key}: {self._ended}"))
+                    continue
                 helper = self._start()
                 try:
                     helper.stdin.write(json.dumps([key, self._cache_dir]) + "\n")
@@ -154,17 +158,26 @@ class FileHashes:
         return self._helper
 
     def _collect(self, helper: subprocess.Popen) -> None:
-        for line in helper.stdout:
-            path, digest, error = json.loads(line)
-            future = self._futures[path]
-            if error is None:
-                future.set_result(digest)
-            else:
-                future.set_exception(CheckpointError(error))
+        """Hand each answer to its file's future; when the helper ends (or says something that is
+        not an answer), every digest still awaited fails instead of being waited for forever."""
+        problem = None
+        try:
+            for line in helper.stdout:
+                path, digest, error = json.loads(line)
+                future = self._futures[path]
+                if error is None:
+                    future.set_result(digest)
+                else:
+                    future.set_exception(CheckpointError(error))
+        except Exception as error:  # a line that is no answer: stop trusting the helper
+            problem = f"unexpected output from the hashing process ({type(error).__name__}: {error})"
+            helper.kill()
         helper.wait()
-        for path, future in list(self._futures.items()):
-            if not future.done():
-                future.set_exception(CheckpointError(f"{path}: the hashing process ended (exit status {helper.returncode})"))
+        with self._lock:
+            self._ended = problem or f"the hashing process ended (exit status {helper.returncode})"
+            for path, future in self._futures.items():
+                if not future.done():
+                    future.set_exception(CheckpointError(f"{path}: {self._ended}"))
 
     def pending(self) -> bool:
         """Whether some digest is still being computed (or waits its turn)."""

@@ -92,3 +92,16 @@ def test_cancelling_leaves_no_hashing_process_behind(tmp_path):
     hashes = FileHashes([write(tmp_path / "m.bin", b"x" * 1000)], cache_dir=None)
     hashes.cancel()
     assert hashes._helper.poll() is not None
+
+
+def test_a_helper_that_says_something_else_fails_the_digests_instead_of_hanging(tmp_path):
+    import sys
+
+    hashes = FileHashes(cache_dir=None)
+    hashes._helper = hashing.subprocess.Popen(  # stands in for a helper whose stdout is polluted
+        [sys.executable, "-c", "import sys; print('hello'); sys.stdin.read()"],
+        stdin=hashing.subprocess.PIPE, stdout=hashing.subprocess.PIPE, text=True,
+    )
+    hashing.threading.Thread(target=hashes._collect, args=(hashes._helper,), daemon=True).start()
+    with pytest.raises(CheckpointError, match=r"m\.bin: unexpected output from the hashing process"):
+        hashes.sha256(write(tmp_path / "m.bin", b"x"))
