@@ -72,12 +72,15 @@ def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
 def check_merged(merged: Dict[str, torch.Tensor], checkpoints: Sequence[Checkpoint], where: str) -> None:
     """Refuse a merge result holding NaN or Inf, naming the input and tensor it came from."""
     for name, tensor in merged.items():
-        if not tensor.is_floating_point() or bool(torch.isfinite(tensor.sum())) or bool(torch.isfinite(tensor).all()):
-            continue
-        for checkpoint in checkpoints:
-            with read_tensors(checkpoint) as get:
-                check_finite(name, get(name), checkpoint.label)
-        raise CheckpointError(f"{where}: tensor {name} holds NaN or Inf (the float32 sum overflows; every input is finite)")
+        try:
+            check_finite(name, tensor, where)
+        except CheckpointError:
+            for checkpoint in checkpoints:
+                with read_tensors(checkpoint) as get:
+                    check_finite(name, get(name), checkpoint.label)
+            raise CheckpointError(
+                f"{where}: tensor {name} holds NaN or Inf (the float32 sum overflows; every input is finite)"
+            ) from None
 
 
 def check_finite(name: str, tensor: torch.Tensor, where: str) -> None:

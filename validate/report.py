@@ -12,7 +12,6 @@ utterances (the same indices for both systems) and recomputes both summed rates 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -319,12 +318,10 @@ def write_atomically(path: Path, write: Callable[[str], None]) -> None:
 
 
 def write_json(path: Path, data: dict) -> None:
-    def write(temporary: str) -> None:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(_jsonable(data), handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+    from sapsoup import atomic
 
-    write_atomically(path, write)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(path, _jsonable(data))
 
 
 # ---------------------------------------------------------------------------------------------
