@@ -14,8 +14,9 @@ sapsoup also writes merge.json with the sha256 of every input, which the naive s
 compute. It is measured twice: "cold", with an empty digest cache (every input is hashed, as on
 the first merge of new checkpoints), and "warm", with the inputs' digests already remembered (a
 re-merge of the same checkpoints, as soups and selection do; see builder/hashing.py).
-Contenders run one after the other within each round; each keeps its best of `--rounds`, since
-the machine may be shared.
+Contenders run one after the other within each round, each writing to a new path with the inputs
+in the page cache and no earlier output still being written back to disk; each keeps its best of
+`--rounds`, since the machine may be shared.
 """
 
 import argparse
@@ -70,12 +71,22 @@ def make_inputs(folder, count):
 
 
 def warm(paths):
-    """Read the inputs once so that every contender starts with them in the page cache."""
+    """Read the inputs once so that every contender starts with them in the page cache, and flush
+    the outputs written before it (otherwise their write-back to disk slows whoever runs next)."""
     for path in paths:
         for name in os.listdir(path):
             with open(os.path.join(path, name), "rb") as handle:
                 while handle.read(1 << 24):
                     pass
+    os.sync()
+
+
+def remove(path):
+    """Delete a previous output, so that every contender writes to a new path."""
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 def measure(command, inputs, env=None):
@@ -124,13 +135,17 @@ def main():
         chosen = inputs[:n]
         out = os.path.join(workdir, f"out-{n}")
         runs = {"naive": [], "cold": [], "warm": [], "mergekit": []}
-        sapsoup_merge = [sapsoup, "merge", *chosen, "-o", out + ".hf", "--to", "hf", "--force"]
+        sapsoup_merge = [sapsoup, "merge", *chosen, "-o", out + ".hf", "--to", "hf"]
         for _ in range(args.rounds):
+            remove(out + ".naive.safetensors")
             runs["naive"].append(measure([sys.executable, "-c", NAIVE, *chosen, out + ".naive.safetensors"], chosen))
             shutil.rmtree(cache, ignore_errors=True)
+            remove(out + ".hf")
             runs["cold"].append(measure(sapsoup_merge, chosen, env))
+            remove(out + ".hf")
             runs["warm"].append(measure(sapsoup_merge, chosen, env))
             if mergekit:
+                remove(out + ".mergekit")
                 config = os.path.join(workdir, f"mergekit-{n}.yml")
                 with open(config, "w") as handle:
                     handle.write("merge_method: linear\nmodels:\n")

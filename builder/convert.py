@@ -1,8 +1,11 @@
 """Write canonical Whisper tensors as an openai-whisper checkpoint or a Hugging Face folder.
 
-Both writers take a finished dict of canonical tensors (see `layout.py`) and write it atomically:
-into a temporary file or folder beside the target, renamed at the end, so an interrupted write
-leaves nothing that looks like a checkpoint. `convert_checkpoint` chains a reader and a writer.
+Both writers take canonical tensors (see `layout.py`), as a dict or as (name, tensor) pairs that
+arrive one at a time (a merge streams its averaged tensors in the order `hf_tensor_order` gives),
+and write them atomically: into a temporary file or folder beside the target, renamed at the end,
+so an interrupted write leaves nothing that looks like a checkpoint. Each writer hands the sha256 of
+the weight files it wrote to `before_publish` (the merge's provenance), hashing the Hugging Face
+safetensors file while writing it. `convert_checkpoint` chains a reader and a writer.
 
 Precision: the encoder's position table is Whisper's fixed sinusoid; it is always stored in float32
 (OpenAI's own fp16 files round it, which moves greedy output). Every other tensor is cast to the
@@ -12,7 +15,7 @@ requested dtype.
 import json
 import os
 import shutil
-from typing import Callable, Dict, Optional, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import torch
 
@@ -21,7 +24,12 @@ from sapsoup.atomic import atomic_path
 from . import layout
 from .checkpoints import Checkpoint, open_checkpoint, read_tensors
 from .errors import CheckpointError
+from .hashing import sha256_file
 from .layout import WhisperShape
+from .safetensors_writer import StreamingWriter, TensorSpec, file_order
+
+Tensors = Union[Mapping[str, torch.Tensor], Iterable[Tuple[str, torch.Tensor]]]
+Publish = Callable[[str, Dict[str, str]], None]  # (temporary path, {weight file name: sha256})
 
 DTYPES = {"fp16": torch.float16, "fp32": torch.float32, "bf16": torch.bfloat16}
 FIXED_FP32 = {"model.encoder.embed_positions.weight"}
@@ -36,11 +44,32 @@ def default_dtype(to: str) -> str:
     return "fp16" if to == "openai" else "fp32"
 
 
+def output_dtype(name: str, dtype: str) -> torch.dtype:
+    return torch.float32 if name in FIXED_FP32 else DTYPES[dtype]
+
+
 def cast(name: str, tensor: torch.Tensor, dtype: str) -> torch.Tensor:
     if not tensor.is_floating_point():
         return tensor
-    target = torch.float32 if name in FIXED_FP32 else DTYPES[dtype]
-    return tensor.to(target).contiguous()
+    return tensor.to(output_dtype(name, dtype)).contiguous()
+
+
+def in_order(tensors: Tensors, names: List[str]) -> Iterator[Tuple[str, torch.Tensor]]:
+    """(name, tensor) pairs: a dict is read in `names` order; pairs are passed on as they come."""
+    if isinstance(tensors, Mapping):
+        return ((name, tensors[name]) for name in names)
+    return iter(tensors)
+
+
+def hf_tensor_specs(shape: WhisperShape, dtype: str) -> List[TensorSpec]:
+    """The tensors of a Hugging Face `model.safetensors`, in the order they lie in the file."""
+    shapes = layout.canonical_shapes(shape)
+    return file_order(TensorSpec(name, output_dtype(name, dtype), tuple(shapes[name])) for name in layout.canonical_names(shape))
+
+
+def hf_tensor_order(shape: WhisperShape, dtype: str) -> List[str]:
+    """The order in which `write_hf` takes streamed tensors."""
+    return [spec.name for spec in hf_tensor_specs(shape, dtype)]
 
 
 def prepare_output(out: str, force: bool) -> None:
@@ -54,22 +83,24 @@ def prepare_output(out: str, force: bool) -> None:
 def write_openai(
     out: str,
     shape: WhisperShape,
-    tensors: Dict[str, torch.Tensor],
+    tensors: Tensors,
     dtype: str = "fp16",
-    before_publish: Optional[Callable[[str], None]] = None,
+    before_publish: Optional[Publish] = None,
 ) -> None:
     """An openai-whisper checkpoint that `whisper.load_model(out)` loads.
 
-    `before_publish(tmp_path)` runs once the file is complete and before it takes its name
-    (the merge uses it to hash the file and write its provenance).
+    `before_publish(tmp_path, digests)` runs once the file is complete and before it takes its name
+    (the merge uses it to write its provenance). Streamed tensors are cast as they arrive, so an
+    fp16 output never holds the float32 model beside it.
     """
     dims = shape.openai_dims(out)
-    state = {oa: cast(hf, tensors[hf], dtype) for hf, oa in layout.hf_openai_pairs(shape)}
+    received = {name: cast(name, tensor, dtype) for name, tensor in in_order(tensors, layout.canonical_names(shape))}
+    state = {oa: received.pop(hf) for hf, oa in layout.hf_openai_pairs(shape)}
     payload = {"dims": dims, "model_state_dict": state}
     with atomic_path(out) as tmp:
         torch.save(payload, tmp)
         if before_publish:
-            before_publish(tmp)
+            before_publish(tmp, {os.path.basename(out): sha256_file(tmp)})
 
 
 def hf_config(shape: WhisperShape, source_config: Optional[Dict] = None, dtype: str = "fp32") -> Dict:
@@ -116,24 +147,26 @@ PROCESSOR_FILES = (
 def write_hf(
     out: str,
     shape: WhisperShape,
-    tensors: Dict[str, torch.Tensor],
+    tensors: Tensors,
     dtype: str = "fp32",
     source: Optional[Checkpoint] = None,
     alignment_heads=None,
-    before_publish: Optional[Callable[[str], None]] = None,
+    before_publish: Optional[Publish] = None,
 ) -> None:
     """A complete Hugging Face folder: config, generation config, processor files, safetensors.
 
+    Streamed tensors must come in `hf_tensor_order`; each is written (and hashed) as it arrives.
     Processor files come from a Hugging Face source when it has them, else are built from
     openai-whisper's tokenizer (`tokenizer.py`).
     """
-    from safetensors.torch import save_file
-
     from .tokenizer import write_processor
 
     with atomic_path(out, folder=True) as tmp:
-        state = {name: cast(name, tensors[name], dtype) for name in layout.canonical_names(shape)}
-        save_file(state, os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})
+        specs = hf_tensor_specs(shape, dtype)
+        with StreamingWriter(os.path.join(tmp, "model.safetensors"), specs, metadata={"format": "pt"}) as writer:
+            for name, tensor in in_order(tensors, writer.names):
+                writer.write(name, cast(name, tensor, dtype))
+            digests = {"model.safetensors": writer.finish()}
         source_config = source.config if source is not None and source.format == "hf" else None
         if source is not None and source.format == "ctranslate2" and alignment_heads is None:
             alignment_heads = source.config.get("alignment_heads")
@@ -155,7 +188,7 @@ def write_hf(
             json.dump(hf_config(shape, source_config, dtype), handle, indent=2, sort_keys=True)
             handle.write("\n")
         if before_publish:
-            before_publish(tmp)
+            before_publish(tmp, digests)
 
 
 def load_canonical(checkpoint: Checkpoint) -> Dict[str, torch.Tensor]:
@@ -168,10 +201,10 @@ def write(
     out: str,
     to: str,
     shape: WhisperShape,
-    tensors: Dict[str, torch.Tensor],
+    tensors: Tensors,
     dtype: str,
     source: Optional[Checkpoint] = None,
-    before_publish: Optional[Callable[[str], None]] = None,
+    before_publish: Optional[Publish] = None,
 ) -> None:
     if to == "openai":
         write_openai(out, shape, tensors, dtype, before_publish)

@@ -6,20 +6,25 @@ weighted mean of weights. Three properties matter to users and are tested:
 * exact: every input tensor is cast to float32 (or wider) *before* it is scaled and added, whatever
   the stored dtype, so fp16 inputs are not averaged in fp16; one input comes back unchanged and N
   copies of one input come back as that input;
-* bounded memory: inputs are read one at a time, tensor by tensor, into one running sum, so peak
-  memory is one accumulator plus one input tensor, however many inputs there are;
-* checked: names, shapes, vocabulary sizes, weights and finiteness are verified, and nothing is
-  written until the result exists and is finite. NaN and Inf propagate through a weighted sum (even
-  with weight 0), so the result is tested once and the inputs are searched for the culprit only when
-  it is not finite, instead of a pass over every input.
+* bounded memory: inputs are read tensor by tensor and never held whole. When every input reads
+  one tensor at a time from its file (safetensors, CTranslate2), `weighted_mean` sums one tensor
+  over all inputs, hands the result to the writer and goes on to the next: memory holds a few
+  tensors, not a model, and the output is written and hashed while the next tensors are summed.
+  Pickled inputs (`.pt`, `.bin`) map whole files, so they are added one input after the other into
+  one running sum (`RunningSum`): one accumulator plus one input's pages. Either way, peak memory
+  does not grow with the number of inputs, and both orders give the same bits (tested);
+* checked: names, shapes, vocabulary sizes, weights and finiteness are verified, and nothing takes
+  the output's name until the whole result exists and is finite. NaN and Inf propagate through a
+  weighted sum (even with weight 0), so each result tensor is tested once and the inputs are
+  searched for the culprit only when it is not finite, instead of a pass over every input.
 """
 
 import os
 import platform
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -28,7 +33,7 @@ from sapsoup.atomic import write_json
 from . import layout
 from .checkpoints import Checkpoint, open_checkpoint, read_tensors
 from .errors import CheckpointError
-from .hashing import FileHashes, sha256_file
+from .hashing import FileHashes
 from .sources import expand_sources
 
 
@@ -69,9 +74,11 @@ def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
                 )
 
 
-def check_merged(merged: Dict[str, torch.Tensor], checkpoints: Sequence[Checkpoint], where: str) -> None:
-    """Refuse a merge result holding NaN or Inf, naming the input and tensor it came from."""
-    for name, tensor in merged.items():
+def check_merged(
+    merged: Iterable[Tuple[str, torch.Tensor]], checkpoints: Sequence[Checkpoint], where: str
+) -> Iterator[Tuple[str, torch.Tensor]]:
+    """Pass result tensors on, refusing one that holds NaN or Inf and naming the input it came from."""
+    for name, tensor in merged:
         try:
             check_finite(name, tensor, where)
         except CheckpointError:
@@ -81,6 +88,7 @@ def check_merged(merged: Dict[str, torch.Tensor], checkpoints: Sequence[Checkpoi
             raise CheckpointError(
                 f"{where}: tensor {name} holds NaN or Inf (the float32 sum overflows; every input is finite)"
             ) from None
+        yield name, tensor
 
 
 def check_finite(name: str, tensor: torch.Tensor, where: str) -> None:
@@ -92,6 +100,66 @@ def check_finite(name: str, tensor: torch.Tensor, where: str) -> None:
         return
     if not bool(torch.isfinite(tensor).all()):
         raise CheckpointError(f"{where}: tensor {name} holds NaN or Inf")
+
+
+def add_weighted(
+    total: Optional[torch.Tensor], tensor: torch.Tensor, weight: float, accumulate: torch.dtype, name: str, checkpoint: Checkpoint
+) -> torch.Tensor:
+    """`total + weight * tensor`, computed in `accumulate` (float32 or wider) whatever `tensor`'s dtype.
+
+    The first term makes a new tensor, never an in-place change: `tensor` may map the input file.
+    Integer buffers are not averaged: every input must hold the same values.
+    """
+    if not tensor.is_floating_point():
+        if total is None:
+            return tensor.clone()
+        if not torch.equal(total, tensor):
+            raise CheckpointError(f"{checkpoint.label}: integer tensor {name} differs from the first input's")
+        return total
+    if total is None:
+        return torch.mul(tensor.to(accumulate), weight)
+    return total.add_(tensor.to(accumulate), alpha=weight)
+
+
+def reads_tensor_by_tensor(checkpoint: Checkpoint) -> bool:
+    """Whether `read_tensors` reads each tensor from the file on demand (safetensors, CTranslate2)
+    rather than from a whole memory-mapped pickle, whose pages stay mapped until it is closed."""
+    if checkpoint.format == "hf":
+        return all(f.endswith(".safetensors") for f in checkpoint.weight_files)
+    return checkpoint.format == "ctranslate2"
+
+
+def weighted_mean(
+    checkpoints: Sequence[Checkpoint],
+    weights: Sequence[float],
+    names: Sequence[str],
+    advance: Optional[Callable[[], None]] = None,
+    accumulate: torch.dtype = torch.float32,
+) -> Iterator[Tuple[str, torch.Tensor]]:
+    """Yield `(name, sum of weight x tensor)` for each of `names`, in that order, each one final.
+
+    Inputs that read tensor by tensor are summed one tensor at a time over all inputs (the
+    result streams out while memory holds a few tensors); otherwise the inputs are added one
+    after the other into a `RunningSum` whose tensors are then handed out (and dropped) in order.
+    Each element sees the same operations in the same order either way, so the bits are equal.
+    """
+    if not all(reads_tensor_by_tensor(c) for c in checkpoints):
+        running = RunningSum(checkpoints[0].shape, accumulate)
+        for checkpoint, weight in zip(checkpoints, weights):
+            running.add(checkpoint, weight, advance)
+        for name in names:
+            yield name, running.sums.pop(name)
+        return
+    with ExitStack() as stack:
+        readers = [stack.enter_context(read_tensors(c)) for c in checkpoints]
+        for name in names:
+            total = None
+            for checkpoint, get, weight in zip(checkpoints, readers, weights):
+                total = add_weighted(total, get(name), weight, accumulate, name, checkpoint)
+                if advance:
+                    advance()
+            yield name, total
+            del total
 
 
 @dataclass
@@ -112,25 +180,12 @@ class RunningSum:
         with read_tensors(checkpoint) as get:
             for name in layout.canonical_names(self.shape):
                 tensor = get(name)
-                if not tensor.is_floating_point():
-                    self._add_exact(name, tensor, checkpoint)
-                elif name in self.sums:
-                    self.sums[name].add_(tensor.to(self.accumulate), alpha=weight)
-                else:
-                    # A new tensor, never an in-place change: `tensor` may map the input file.
-                    self.sums[name] = torch.mul(tensor.to(self.accumulate), weight)
+                self.sums[name] = add_weighted(self.sums.get(name), tensor, weight, self.accumulate, name, checkpoint)
                 del tensor
                 if advance:
                     advance()
         self.total_weight += weight
         self.count += 1
-
-    def _add_exact(self, name: str, tensor: torch.Tensor, checkpoint: Checkpoint) -> None:
-        """Integer buffers are not averaged: every input must hold the same values."""
-        if name not in self.sums:
-            self.sums[name] = tensor.clone()
-        elif not torch.equal(self.sums[name], tensor):
-            raise CheckpointError(f"{checkpoint.label}: integer tensor {name} differs from the first input's")
 
     def result(self, divide_by_total: bool = False) -> Dict[str, torch.Tensor]:
         """The sum (already a mean when the weights sum to 1), or the sum divided by the total weight."""
@@ -146,12 +201,6 @@ def provenance_path(out: str) -> str:
     if os.path.isdir(out) or not out.endswith((".pt", ".pth")):
         return os.path.join(out, "merge.json")
     return os.path.splitext(out)[0] + ".merge.json"
-
-
-def output_weight_files(out: str) -> List[str]:
-    if os.path.isdir(out):
-        return [os.path.join(out, n) for n in sorted(os.listdir(out)) if n.endswith((".safetensors", ".bin"))]
-    return [out]
 
 
 def versions() -> Dict[str, str]:
@@ -186,42 +235,43 @@ def write_merged(
     out: str,
     to: str,
     dtype: str,
-    merged: Dict[str, torch.Tensor],
+    merged: "Dict[str, torch.Tensor] | Iterable[Tuple[str, torch.Tensor]]",
     checkpoints: Sequence[Checkpoint],
     weights: Sequence[float],
     provenance: Dict,
     hashes: Optional[FileHashes] = None,
 ) -> Dict:
-    """Check the merge result, then write OUT with its `merge.json` (inputs, weights, versions,
-    output hashes) completed from `provenance`; return the full provenance."""
-    from .convert import write
+    """Write OUT, checking each result tensor on its way, with its `merge.json` (inputs, weights,
+    versions, output hashes) completed from `provenance`; return the full provenance.
 
-    check_merged(merged, checkpoints, f"{out} (merge result)")
+    `merged` is a dict or (name, tensor) pairs in the writer's order (`weighted_mean`'s stream).
+    """
+    from .convert import in_order, write
+
+    shape = checkpoints[0].shape
+    merged = check_merged(in_order(merged, layout.canonical_names(shape)), checkpoints, f"{out} (merge result)")
     own_hashes = hashes is None
     hashes = hashes or FileHashes(f for c in checkpoints for f in c.weight_files)
-    try:
-        inputs = [describe_input(c, w, hashes) for c, w in zip(checkpoints, weights)]
-    finally:
-        if own_hashes:
-            hashes.close()
     provenance = {
         **provenance,
-        "inputs": inputs,
+        "inputs": None,  # filled in once the output is written: the inputs are hashed meanwhile
         "output": {"path": out, "format": to, "dtype": dtype, "accumulate_dtype": "float32", **provenance.get("output", {})},
-        "shape": checkpoints[0].shape.as_dict(),
+        "shape": shape.as_dict(),
         "versions": versions(),
     }
 
-    def publish_provenance(tmp: str) -> None:
-        """Hash the finished output and write merge.json before the output takes its name."""
-        provenance["output"]["files"] = [
-            {"name": os.path.basename(f) if os.path.isdir(tmp) else os.path.basename(out), "sha256": sha256_file(f)}
-            for f in output_weight_files(tmp)
-        ]
+    def publish_provenance(tmp: str, digests: Dict[str, str]) -> None:
+        """Write merge.json, with the inputs' and output's hashes, before the output takes its name."""
+        provenance["inputs"] = [describe_input(c, w, hashes) for c, w in zip(checkpoints, weights)]
+        provenance["output"]["files"] = [{"name": name, "sha256": digest} for name, digest in digests.items()]
         target = os.path.join(tmp, "merge.json") if os.path.isdir(tmp) else provenance_path(out)
         write_json(target, provenance)
 
-    write(out, to, checkpoints[0].shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
+    try:
+        write(out, to, shape, merged, dtype, checkpoints[0], before_publish=publish_provenance)
+    finally:
+        if own_hashes:
+            hashes.close()
     return provenance
 
 
@@ -253,7 +303,7 @@ def merge_checkpoints(
 
     `hashes` may already be hashing the inputs (the command line starts it before importing torch).
     """
-    from .convert import default_dtype, default_target, prepare_output
+    from .convert import default_dtype, default_target, hf_tensor_order, prepare_output
 
     started = time.perf_counter()
     to = to or default_target(out)
@@ -271,16 +321,14 @@ def merge_checkpoints(
         shape.openai_dims(out)
     prepare_output(out, force)
 
-    n_tensors = len(layout.canonical_names(shape))
-    running = RunningSum(shape)
+    names = hf_tensor_order(shape, dtype) if to == "hf" else layout.canonical_names(shape)
     hashes = hashes or FileHashes()
     hashes.add(f for c in checkpoints for f in c.weight_files)
     provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}
     try:
-        with _progress(show_progress, len(checkpoints) * n_tensors) as advance, _leave_cores_to(hashes):
-            for checkpoint, weight in zip(checkpoints, weights):
-                running.add(checkpoint, weight, advance)
-        provenance = write_merged(out, to, dtype, running.result(), checkpoints, weights, provenance, hashes)
+        with _progress(show_progress, len(checkpoints) * len(names)) as advance, _leave_a_core(hashes, to):
+            means = weighted_mean(checkpoints, weights, names, advance)
+            provenance = write_merged(out, to, dtype, means, checkpoints, weights, provenance, hashes)
     except BaseException:
         hashes.cancel()
         raise
@@ -290,13 +338,13 @@ def merge_checkpoints(
 
 
 @contextmanager
-def _leave_cores_to(hashes: FileHashes):
-    """While inputs are still being hashed, torch leaves the hashing process a core: adding tensors
-    is bound by memory bandwidth, and torch's threads waiting on a busy core cost more than they
-    gain (measured on 2 cores: summing 8 inputs took 1.25 s beside hashing with 2 threads, 0.6 s
-    with 1)."""
+def _leave_a_core(hashes: FileHashes, to: str):
+    """While inputs are still being hashed, or a Hugging Face output is written and hashed beside
+    the sum, torch leaves that work a core: adding tensors is bound by memory bandwidth, and
+    torch's threads waiting on a busy core cost more than they gain (measured on 2 cores: summing
+    8 inputs took 1.25 s beside hashing with 2 threads, 0.6 s with 1)."""
     threads = torch.get_num_threads()
-    if hashes.pending() and threads > 1:
+    if (hashes.pending() or to == "hf") and threads > 1:
         torch.set_num_threads(threads - 1)
     try:
         yield

@@ -23,6 +23,24 @@ def test_the_top_level_help_lists_every_verb():
     assert all(verb in result.output for verb in VERBS)
 
 
+@pytest.mark.parametrize("verb", VERBS)
+def test_the_top_level_help_shows_each_verbs_own_summary(verb):
+    """`sapsoup --help` lists verbs without importing them, in the words click takes from each."""
+    result = CliRunner().invoke(main, ["--help"], terminal_width=100)
+    line = next(line for line in result.output.splitlines() if line.strip().startswith(verb + " "))
+    command = main.get_command(None, verb)
+    assert line.split(None, 1)[1] == command.get_short_help_str(limit=100 - 6 - max(len(v) for v in VERBS))
+
+
+def test_the_top_level_help_imports_no_command_module():
+    script = (
+        "import sys\nfrom sapsoup.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith('sapsoup.cli_') or m == 'torch'))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "LOADED []"
+
+
 def test_a_command_imports_only_its_own_module():
     """`sapsoup merge` does not pay for the corpus synthesiser, the scorer or transformers."""
     code = (

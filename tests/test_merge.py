@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 
 import pytest
 import torch
@@ -95,6 +96,19 @@ def test_formats_can_be_mixed(tmp_path):
         assert torch.allclose(merged[name].double(), expected, atol=1e-6), name
 
 
+def test_summing_tensor_by_tensor_or_input_by_input_gives_the_same_bits(tmp_path):
+    """safetensors inputs are summed one tensor over all inputs at a time, pickles one input after
+    the other: the same operations per element, so the same output file."""
+    inputs = [random_tensors(seed=20 + i, dtype=dtype) for i, dtype in enumerate((torch.float16, torch.bfloat16, torch.float32))]
+    folders = [save_hf(tmp_path / f"hf{i}", t, dtype=t["model.decoder.layer_norm.bias"].dtype) for i, t in enumerate(inputs)]
+    pickles = [save_openai(tmp_path / f"{i}.pt", t, dtype=t["model.decoder.layer_norm.bias"].dtype) for i, t in enumerate(inputs)]
+    weights = [0.3, 0.5, 0.2]
+    merge_checkpoints(folders, str(tmp_path / "out-streamed"), weights=weights, to="hf")
+    merge_checkpoints(pickles, str(tmp_path / "out-running"), weights=weights, to="hf")
+    streamed = (tmp_path / "out-streamed" / "model.safetensors").read_bytes()
+    assert streamed == (tmp_path / "out-running" / "model.safetensors").read_bytes()
+
+
 def make_run(folder, steps):
     for i, step in enumerate(steps):
         save_hf(folder / f"checkpoint-{step}", random_tensors(seed=100 + i))
@@ -181,6 +195,34 @@ def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
         merge_checkpoints([source, source], str(tmp_path / "out.pt"))
+    assert outputs(tmp_path) == []
+
+
+def test_nan_met_while_the_output_is_being_written_leaves_nothing_behind(tmp_path):
+    bad = random_tensors(seed=1)
+    bad["model.encoder.layers.1.fc1.weight"][2, 2] = float("nan")  # late in the file's order
+    sources = [save_hf(tmp_path / "good", random_tensors()), save_hf(tmp_path / "bad", bad)]
+    threads = threading.active_count()
+    with pytest.raises(CheckpointError, match=r"bad: tensor model\.encoder\.layers\.1\.fc1\.weight holds NaN or Inf"):
+        merge_checkpoints(sources, str(tmp_path / "out"), to="hf")
+    assert outputs(tmp_path) == []
+    assert threading.active_count() == threads  # the writer thread has stopped
+
+
+def test_an_interrupted_streamed_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    from sapsoup.builder.safetensors_writer import StreamingWriter
+
+    sources = [save_hf(tmp_path / "a", random_tensors(seed=1)), save_hf(tmp_path / "b", random_tensors(seed=2))]
+    write = StreamingWriter.write
+
+    def interrupted(self, name, tensor):
+        if self.next_index == 10:
+            raise KeyboardInterrupt
+        write(self, name, tensor)
+
+    monkeypatch.setattr(StreamingWriter, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        merge_checkpoints(sources, str(tmp_path / "out"), to="hf")
     assert outputs(tmp_path) == []
 
 

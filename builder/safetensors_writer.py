@@ -1,0 +1,196 @@
+"""Write a safetensors file one tensor at a time, hashing the bytes as they are written.
+
+`safetensors.torch.save_file` takes a finished dict of tensors and writes it in one call; the merge
+then had to hold the whole averaged model and read the file back to hash it for `merge.json`
+(0.17 s per 290 MB, after everything else). The format is simple (an 8-byte header length, a JSON
+header, the tensors' bytes), so this module writes the same bytes itself: each averaged tensor goes
+to a writer thread as soon as it is final, which writes and hashes it while the merge sums the next
+one, and the averaged model never has to be in memory at once. The files are byte for byte those
+that `save_file` writes for the same tensors and metadata (tested): same header, same tensor order
+(by dtype, widest first, then by name), same padding. Reading stays with the safetensors library.
+"""
+
+import hashlib
+import json
+import queue
+import struct
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+
+from .errors import CheckpointError
+
+# The library's dtype names, in the order of its `Dtype` enum (it writes the largest first).
+DTYPE_NAMES = {
+    torch.bool: "BOOL",
+    torch.uint8: "U8",
+    torch.int8: "I8",
+    torch.float8_e5m2: "F8_E5M2",
+    torch.float8_e4m3fn: "F8_E4M3",
+    torch.int16: "I16",
+    torch.uint16: "U16",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int32: "I32",
+    torch.uint32: "U32",
+    torch.float32: "F32",
+    torch.float64: "F64",
+    torch.int64: "I64",
+    torch.uint64: "U64",
+}
+_DTYPE_RANK = {dtype: rank for rank, dtype in enumerate(DTYPE_NAMES)}
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """What the header says about one tensor, known before its values are."""
+
+    name: str
+    dtype: torch.dtype
+    shape: Tuple[int, ...]
+
+    @property
+    def nbytes(self) -> int:
+        count = 1
+        for size in self.shape:
+            count *= size
+        return count * torch.empty((), dtype=self.dtype).element_size()
+
+
+def file_order(specs: Iterable[TensorSpec]) -> List[TensorSpec]:
+    """The order in which safetensors lays tensors out: widest dtype first, then by name, which
+    keeps every tensor aligned to its element size."""
+    return sorted(specs, key=lambda s: (-_DTYPE_RANK[s.dtype], s.name))
+
+
+def header_bytes(ordered: Sequence[TensorSpec], metadata: Optional[Dict[str, str]] = None) -> bytes:
+    """The length prefix and JSON header for tensors laid out in `ordered`, padded with spaces so
+    that the data starts at a multiple of 8 bytes."""
+    header: Dict[str, object] = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    offset = 0
+    for spec in ordered:
+        header[spec.name] = {"dtype": DTYPE_NAMES[spec.dtype], "shape": list(spec.shape), "data_offsets": [offset, offset + spec.nbytes]}
+        offset += spec.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text
+
+
+class StreamingWriter:
+    """Write `specs` to `path` in `file_order`, one tensor per `write` call, with its sha256.
+
+    Use as a context manager; `finish()` returns the file's sha256 once every tensor is written.
+    One thread writes and another hashes (both release the GIL, and hashing is the slower: 0.17 s
+    against 0.06 s per 290 MB here), so both keep pace with the caller. At most `depth` tensors
+    wait for each, so memory stays bounded. Any error (a tensor out of order or of the wrong
+    shape, a failed write) is raised in the caller's thread.
+    """
+
+    def __init__(self, path: str, specs: Iterable[TensorSpec], metadata: Optional[Dict[str, str]] = None, depth: int = 2):
+        if sys.byteorder != "little":
+            raise CheckpointError(f"{path}: safetensors files are little-endian; this machine is not")
+        self.path = path
+        self.ordered = file_order(specs)
+        self.metadata = metadata
+        self.depth = depth
+        self.next_index = 0
+        self.digest: Optional[str] = None
+        self._error: Optional[BaseException] = None
+        self._abandon = threading.Event()
+        self._workers: List[Tuple[threading.Thread, "queue.Queue"]] = []
+        self._handle = None
+        self._hash = hashlib.sha256()
+
+    @property
+    def names(self) -> List[str]:
+        """Tensor names in the order `write` expects them."""
+        return [spec.name for spec in self.ordered]
+
+    def __enter__(self) -> "StreamingWriter":
+        self._handle = open(self.path, "wb")
+        header = header_bytes(self.ordered, self.metadata)
+        self._handle.write(header)
+        self._hash.update(header)
+        for name, consume in (("write", lambda data: self._handle.write(data)), ("sha256", lambda data: self._hash.update(data))):
+            waiting: "queue.Queue" = queue.Queue(maxsize=self.depth)
+            thread = threading.Thread(target=self._drain, args=(waiting, consume), name=f"safetensors-{name}", daemon=True)
+            thread.start()
+            self._workers.append((thread, waiting))
+        return self
+
+    def write(self, name: str, tensor: torch.Tensor) -> None:
+        self._raise_thread_error()
+        if self.next_index >= len(self.ordered):
+            raise CheckpointError(f"{self.path}: tensor {name} is one more than the header lists")
+        spec = self.ordered[self.next_index]
+        if name != spec.name:
+            raise CheckpointError(f"{self.path}: expected tensor {spec.name} next, got {name}")
+        if tensor.dtype != spec.dtype or tuple(tensor.shape) != spec.shape:
+            raise CheckpointError(
+                f"{self.path}: tensor {name} is {tensor.dtype} {tuple(tensor.shape)}, the header says {spec.dtype} {spec.shape}"
+            )
+        self.next_index += 1
+        data = memoryview(tensor.contiguous().reshape(-1).view(torch.uint8).numpy())
+        for _, waiting in self._workers:
+            self._put(waiting, data)
+
+    def finish(self) -> str:
+        """Wait for the last bytes; return the file's sha256 (hex)."""
+        if self.next_index != len(self.ordered):
+            raise CheckpointError(f"{self.path}: {len(self.ordered) - self.next_index} tensors were never written")
+        for thread, waiting in self._workers:
+            self._put(waiting, None)
+        for thread, _ in self._workers:
+            thread.join()
+        self._raise_thread_error()
+        self._handle.close()
+        self.digest = self._hash.hexdigest()
+        return self.digest
+
+    def __exit__(self, kind, error, trace) -> bool:
+        """On an error in the caller, stop the threads without writing what they still hold."""
+        self._abandon.set()
+        for thread, waiting in self._workers:
+            while thread.is_alive():
+                try:
+                    waiting.put_nowait(None)
+                except queue.Full:
+                    try:
+                        waiting.get_nowait()
+                    except queue.Empty:
+                        pass
+                thread.join(timeout=0.05)
+        if self._handle is not None:
+            self._handle.close()
+        return False
+
+    def _put(self, waiting: "queue.Queue", item) -> None:
+        """Queue an item, raising a worker's error instead of waiting on a stopped worker."""
+        while True:
+            try:
+                waiting.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                self._raise_thread_error()
+
+    def _drain(self, waiting: "queue.Queue", consume) -> None:
+        """A worker thread: takes tensors' bytes in order until told to stop."""
+        while True:
+            data = waiting.get()
+            if data is None or self._abandon.is_set():
+                return
+            try:
+                consume(data)
+            except BaseException as error:  # handed to the caller's thread
+                self._error = error
+                self._abandon.set()
+                return
+
+    def _raise_thread_error(self) -> None:
+        if self._error is not None:
+            raise CheckpointError(f"{self.path}: could not write: {self._error}") from self._error
