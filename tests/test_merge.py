@@ -202,11 +202,10 @@ def test_nan_met_while_the_output_is_being_written_leaves_nothing_behind(tmp_pat
     bad = random_tensors(seed=1)
     bad["model.encoder.layers.1.fc1.weight"][2, 2] = float("nan")  # late in the file's order
     sources = [save_hf(tmp_path / "good", random_tensors()), save_hf(tmp_path / "bad", bad)]
-    threads = threading.active_count()
     with pytest.raises(CheckpointError, match=r"bad: tensor model\.encoder\.layers\.1\.fc1\.weight holds NaN or Inf"):
         merge_checkpoints(sources, str(tmp_path / "out"), to="hf")
     assert outputs(tmp_path) == []
-    assert threading.active_count() == threads  # the writer thread has stopped
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("safetensors-")]  # the writer threads have stopped
 
 
 def test_an_interrupted_streamed_write_leaves_nothing_behind(tmp_path, monkeypatch):
