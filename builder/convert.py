@@ -72,6 +72,11 @@ def hf_tensor_order(shape: WhisperShape, dtype: str) -> List[str]:
     return [spec.name for spec in hf_tensor_specs(shape, dtype)]
 
 
+def tensor_order(to: str, shape: WhisperShape, dtype: str) -> List[str]:
+    """The order in which `write(out, to, ...)` takes streamed tensors (any order for openai)."""
+    return hf_tensor_order(shape, dtype) if to == "hf" else layout.canonical_names(shape)
+
+
 def prepare_output(out: str, force: bool) -> None:
     if os.path.exists(out) and not force:
         raise CheckpointError(f"{out}: already exists (use --force to replace it)")

@@ -246,10 +246,10 @@ def write_merged(
 
     `merged` is a dict or (name, tensor) pairs in the writer's order (`weighted_mean`'s stream).
     """
-    from .convert import in_order, write
+    from .convert import in_order, tensor_order, write
 
     shape = checkpoints[0].shape
-    merged = check_merged(in_order(merged, layout.canonical_names(shape)), checkpoints, f"{out} (merge result)")
+    merged = check_merged(in_order(merged, tensor_order(to, shape, dtype)), checkpoints, f"{out} (merge result)")
     own_hashes = hashes is None
     hashes = hashes or FileHashes(f for c in checkpoints for f in c.weight_files)
     provenance = {
@@ -303,7 +303,7 @@ def merge_checkpoints(
 
     `hashes` may already be hashing the inputs (the command line starts it before importing torch).
     """
-    from .convert import default_dtype, default_target, hf_tensor_order, prepare_output
+    from .convert import default_dtype, default_target, prepare_output, tensor_order
 
     started = time.perf_counter()
     to = to or default_target(out)
@@ -321,7 +321,7 @@ def merge_checkpoints(
         shape.openai_dims(out)
     prepare_output(out, force)
 
-    names = hf_tensor_order(shape, dtype) if to == "hf" else layout.canonical_names(shape)
+    names = tensor_order(to, shape, dtype)
     hashes = hashes or FileHashes()
     hashes.add(f for c in checkpoints for f in c.weight_files)
     provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}

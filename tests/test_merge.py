@@ -239,6 +239,17 @@ def test_merge_json_records_inputs_weights_versions_and_output_hash(tmp_path):
     assert {"sapsoup", "torch", "transformers"} <= set(provenance["versions"])
 
 
+@pytest.mark.parametrize("to, out", [("hf", "out"), ("openai", "out.pt")])
+def test_a_finished_dict_of_tensors_is_written_in_either_format(tmp_path, to, out):
+    """`select` hands `write_merged` its ensemble as a dict, not as a stream."""
+    from sapsoup.builder.merge import write_merged
+
+    source = open_checkpoint(save_hf(tmp_path / "a", random_tensors(seed=1)))
+    tensors = random_tensors(seed=2)
+    write_merged(str(tmp_path / out), to, "fp32", tensors, [source], [1.0], {"method": "smact"})
+    assert_close(read(tmp_path / out), tensors)
+
+
 def test_hf_output_holds_its_merge_json(tmp_path):
     source = save_hf(tmp_path / "a", random_tensors())
     merge_checkpoints([source, source], str(tmp_path / "out"), to="hf")
