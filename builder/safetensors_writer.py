@@ -87,9 +87,10 @@ class StreamingWriter:
     Use as a context manager; `finish()` returns the file's sha256 once every tensor is written.
     One thread writes and another hashes (both release the GIL, and hashing is the slower: 0.17 s
     against 0.06 s per 290 MB here), so both keep pace with the caller. At most `depth` tensors
-    wait for each, so memory stays bounded; 8 rather than 2 lets the caller run ahead while a large
-    tensor (the embedding) is hashed (merging 2 base checkpoints: 0.28 s against 0.33 s). Any error (a tensor out of order or of the wrong
-    shape, a failed write) is raised in the caller's thread.
+    wait for each, so memory stays bounded; 8 rather than 2 lets the caller run ahead while a
+    large tensor (the embedding) is hashed (merging 2 base checkpoints: 0.28 s against 0.33 s).
+    Any error (a tensor out of order or of the wrong shape, a failed write) is raised in the
+    caller's thread.
     """
 
     def __init__(self, path: str, specs: Iterable[TensorSpec], metadata: Optional[Dict[str, str]] = None, depth: int = 8):
