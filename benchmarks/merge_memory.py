@@ -161,8 +161,7 @@ def main():
         rows.append({"n": n, **{k: best(v) for k, v in runs.items() if v}})
         for name in os.listdir(workdir):
             if name.startswith(f"out-{n}"):
-                target = os.path.join(workdir, name)
-                shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+                remove(os.path.join(workdir, name))
 
     print(f"Merging N random Whisper-base checkpoints (fp32 safetensors, 290 MB each; {os.cpu_count()} CPU cores; "
           f"best of {args.rounds} rounds)")
