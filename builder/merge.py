@@ -187,11 +187,13 @@ class RunningSum:
         self.total_weight += weight
         self.count += 1
 
-    def mean(self) -> Dict[str, torch.Tensor]:
-        """The sum divided by the total weight (selection adds members with weight 1 each)."""
-        if self.total_weight == 0:
-            raise CheckpointError("merge: total weight is 0")
-        return {n: t / self.total_weight if t.is_floating_point() else t for n, t in self.sums.items()}
+    def result(self, divide_by_total: bool = False) -> Dict[str, torch.Tensor]:
+        """The sum (already a mean when the weights sum to 1), or the sum divided by the total weight."""
+        if divide_by_total:
+            if self.total_weight == 0:
+                raise CheckpointError("merge: total weight is 0")
+            return {n: t / self.total_weight if t.is_floating_point() else t for n, t in self.sums.items()}
+        return self.sums
 
 
 def provenance_path(out: str) -> str:

@@ -109,7 +109,7 @@ def trial_mean(running: RunningSum, checkpoint: Checkpoint) -> Dict[str, torch.T
 
 def ensemble_mean(running: RunningSum) -> Dict[str, torch.Tensor]:
     """The kept ensemble's merge: the sum over the number of members (weight 1 each)."""
-    return running.mean()
+    return running.result(divide_by_total=True)
 
 
 # ----------------------------------------------------------------------------- the trace

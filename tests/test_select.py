@@ -124,7 +124,7 @@ def test_trying_a_candidate_leaves_the_running_sum_untouched_and_equals_adding_i
     trial = selection.trial_mean(running, second)
     assert all(torch.equal(running.sums[name], before[name]) for name in before)
     running.add(second, 1.0)
-    added = running.mean()
+    added = running.result(divide_by_total=True)
     assert all(torch.equal(trial[name], added[name]) for name in added)
 
 
