@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 
-import torch
 
 
 def main():
@@ -38,7 +37,7 @@ def main():
     args = parser.parse_args()
 
     from sapsoup.builder import select as selection
-    from sapsoup.builder.checkpoints import open_checkpoint, read_tensors
+    from sapsoup.builder.checkpoints import open_checkpoint, read_arrays
     from sapsoup.builder.sources import run_checkpoints
     from sapsoup.builder.merge import RunningSum
     from sapsoup.builder.pretrained import open_pretrained
@@ -62,8 +61,8 @@ def main():
         return running.result()
 
     frozen = open_pretrained("tiny.en")
-    with read_tensors(frozen) as get:
-        tensors = {n: get(n).to(torch.float32, copy=True) for n in layout.canonical_names(frozen.shape)}
+    with read_arrays(frozen) as get:
+        tensors = {n: get(n).astype("float32") for n in layout.canonical_names(frozen.shape)}
     row("frozen tiny.en", evaluator.evaluate(frozen.shape, tensors, "frozen"), ["pretrained:tiny.en"])
 
     runs = sorted(os.path.join(args.runs, d) for d in os.listdir(args.runs) if d.startswith("run-"))

@@ -3,10 +3,12 @@
 A user points sapsoup at whatever training left behind: a Hugging Face folder (safetensors, sharded
 safetensors, `pytorch_model.bin`), a training run folder full of `checkpoint-N` folders, an
 openai-whisper `.pt`, or a CTranslate2 folder. `open_checkpoint` looks at the path, reads only
-metadata (names, shapes, dims), and returns a `Checkpoint`; `read_tensors` then opens it and hands out
-tensors by canonical name (see `layout.py`), in their stored dtype, without loading the whole file:
-safetensors and CTranslate2 files are read per tensor, and zip-format PyTorch files are memory-mapped.
-Pickles are always loaded with `weights_only=True`.
+metadata (names, shapes, dims), and returns a `Checkpoint`; `read_arrays` then opens it and hands out
+tensors by canonical name (see `layout.py`) as numpy arrays in their stored dtype (`arrays.py`),
+without loading the whole file: safetensors and CTranslate2 files are read per tensor, and
+zip-format PyTorch files are memory-mapped. Only pickles need torch, and they are always loaded with
+`weights_only=True`. `read_tensors` hands out the same memory as torch tensors, for code that runs
+a model.
 """
 
 import json
@@ -18,11 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-import torch
+import numpy as np
 
 from . import ctranslate2, layout
+from .arrays import FLOAT_DTYPES, dtype_name, from_torch, to_torch
 from .errors import CheckpointError
 from .layout import WhisperShape
+from .safetensors_writer import DTYPES_BY_NAME
 from .sources import detect_format, hf_weight_files, load_json, step_of
 
 
@@ -44,12 +48,14 @@ class Checkpoint:
         return self.path if self.step is None else f"{self.path} (step {self.step})"
 
 
-def _dtype_name(dtype: torch.dtype) -> str:
+def _torch_dtype_name(dtype) -> str:
     return str(dtype).replace("torch.", "")
 
 
 def _torch_load(path: str) -> Dict:
     """Load a PyTorch pickle safely; memory-map it when it is a zip-format file."""
+    import torch
+
     try:
         try:
             return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -98,24 +104,19 @@ def _open_hf(path: str) -> Checkpoint:
 
 def _hf_file_metadata(file: str) -> Dict[str, Tuple[Tuple[int, ...], str]]:
     if file.endswith(".safetensors"):
-        return {name: (entry.shape, _dtype_name(entry.dtype)) for name, entry in safetensors_index(file).items()}
+        return {name: (entry.shape, dtype_name(entry.dtype)) for name, entry in safetensors_index(file).items()}
+    import torch
+
     state = _torch_load(file)
-    return {k: (tuple(v.shape), _dtype_name(v.dtype)) for k, v in state.items() if torch.is_tensor(v)}
+    return {k: (tuple(v.shape), _torch_dtype_name(v.dtype)) for k, v in state.items() if torch.is_tensor(v)}
 
 
 @dataclass
 class SafetensorsEntry:
-    dtype: torch.dtype
+    dtype: np.dtype
     shape: Tuple[int, ...]
     start: int  # absolute byte offsets in the file
     end: int
-
-
-SAFETENSORS_TORCH_DTYPES = {
-    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
 
 
 def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
@@ -137,13 +138,13 @@ def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
         for name, info in header.items():
             if name == "__metadata__":
                 continue
-            dtype = SAFETENSORS_TORCH_DTYPES[info["dtype"]]
+            dtype = DTYPES_BY_NAME[info["dtype"]]
             shape = tuple(int(d) for d in info["shape"])
             start, end = (base + int(o) for o in info["data_offsets"])
             numel = 1
             for d in shape:
                 numel *= d
-            if not base <= start <= end <= size or end - start != numel * torch.empty(0, dtype=dtype).element_size():
+            if not base <= start <= end <= size or end - start != numel * dtype.itemsize:
                 raise ValueError(f"tensor {name} lies outside the file or has the wrong size")
             entries[name] = SafetensorsEntry(dtype, shape, start, end)
         return entries
@@ -151,7 +152,7 @@ def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
         raise CheckpointError(f"{file}: cannot read as safetensors ({error})") from None
 
 
-def read_safetensor(handle, entry: SafetensorsEntry) -> torch.Tensor:
+def read_safetensor(handle, entry: SafetensorsEntry) -> np.ndarray:
     """One tensor of an open safetensors file, memory-mapped copy-on-write.
 
     Only this tensor's pages are mapped, and the mapping lives exactly as long as the tensor, so a
@@ -161,14 +162,14 @@ def read_safetensor(handle, entry: SafetensorsEntry) -> torch.Tensor:
     """
     size = entry.end - entry.start
     if size == 0:
-        return torch.empty(entry.shape, dtype=entry.dtype)
+        return np.empty(entry.shape, dtype=entry.dtype)
     base = entry.start - entry.start % mmap.ALLOCATIONGRANULARITY
     try:
         mapping = mmap.mmap(handle.fileno(), entry.end - base, access=mmap.ACCESS_COPY, offset=base)
     except (OSError, ValueError) as error:
         raise CheckpointError(f"{handle.name}: cannot map bytes {entry.start}-{entry.end} ({error})") from None
-    count = size // torch.empty(0, dtype=entry.dtype).element_size()
-    return torch.frombuffer(mapping, dtype=entry.dtype, count=count, offset=entry.start - base).reshape(entry.shape)
+    count = size // entry.dtype.itemsize
+    return np.frombuffer(mapping, dtype=entry.dtype, count=count, offset=entry.start - base).reshape(entry.shape)
 
 
 def _open_openai(path: str) -> Checkpoint:
@@ -183,7 +184,7 @@ def _open_openai(path: str) -> Checkpoint:
     shapes, dtypes = {}, set()
     for name, tensor in payload["model_state_dict"].items():
         shapes[to_hf.get(name, name)] = tuple(tensor.shape)
-        dtypes.add(_dtype_name(tensor.dtype))
+        dtypes.add(_torch_dtype_name(tensor.dtype))
     return Checkpoint(path, "openai", shape, [path], None, {"dims": payload["dims"]}, shapes, sorted(dtypes))
 
 
@@ -235,7 +236,7 @@ def _open_ct2(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
         full = index.resolve(variable).shape
         shapes[name] = (full[0] // n_parts,) + tuple(full[1:])
     _check_key_bias_is_zero(parts[0], index, shape)
-    dtypes = sorted({_dtype_name(v.dtype) for v in index.variables.values() if v.dtype.is_floating_point})
+    dtypes = sorted({dtype_name(v.dtype) for v in index.variables.values() if v.dtype in FLOAT_DTYPES})
     return Checkpoint(path, "ctranslate2", shape, parts, step_of(path), config, shapes, dtypes)
 
 
@@ -291,8 +292,12 @@ def check_names(checkpoint: Checkpoint) -> None:
 
 
 @contextmanager
-def read_tensors(checkpoint: Checkpoint) -> Iterator[Callable[[str], torch.Tensor]]:
-    """Open a checkpoint; yield `get(canonical_name) -> tensor` (stored dtype, CPU)."""
+def read_arrays(checkpoint: Checkpoint) -> Iterator[Callable[[str], np.ndarray]]:
+    """Open a checkpoint; yield `get(canonical_name) -> array` (stored dtype).
+
+    An array may map the file (copy-on-write): valid while the checkpoint is open, and writing to
+    it never changes the file.
+    """
     if checkpoint.format == "hf":
         with _hf_reader(checkpoint) as get:
             yield get
@@ -300,7 +305,7 @@ def read_tensors(checkpoint: Checkpoint) -> Iterator[Callable[[str], torch.Tenso
         payload = _torch_load(checkpoint.path)
         state = payload["model_state_dict"]
         to_openai = dict(layout.hf_openai_pairs(checkpoint.shape))
-        yield lambda name: state[to_openai[name]]
+        yield lambda name: from_torch(state[to_openai[name]])
         del payload, state
     else:
         index = ctranslate2.read_index(checkpoint.weight_files)
@@ -308,13 +313,21 @@ def read_tensors(checkpoint: Checkpoint) -> Iterator[Callable[[str], torch.Tenso
         yield lambda name: _ct2_tensor(checkpoint, index, sources[name])
 
 
-def _ct2_tensor(checkpoint, index, source) -> torch.Tensor:
+@contextmanager
+def read_tensors(checkpoint: Checkpoint):
+    """`read_arrays` for code that runs a model: yield `get(canonical_name) -> torch.Tensor`,
+    sharing the array's memory."""
+    with read_arrays(checkpoint) as get:
+        yield lambda name: to_torch(get(name))
+
+
+def _ct2_tensor(checkpoint, index, source) -> np.ndarray:
     if source is None:
         return layout.sinusoids(checkpoint.shape.n_audio_ctx, checkpoint.shape.d_model)
     variable, part, n_parts = source
     full = ctranslate2.read_variable(index, variable)
     rows = full.shape[0] // n_parts
-    return full[part * rows : (part + 1) * rows].clone()
+    return full[part * rows : (part + 1) * rows].copy()
 
 
 @contextmanager
@@ -331,9 +344,9 @@ def _hf_reader(checkpoint: Checkpoint):
                 state = _torch_load(file)
                 states.append(state)
                 for name in state:
-                    where[_canonical_hf_name(name)] = (state.__getitem__, name)
+                    where[_canonical_hf_name(name)] = (lambda key, s=state: from_torch(s[key]), name)
 
-        def get(name: str) -> torch.Tensor:
+        def get(name: str) -> np.ndarray:
             reader, key = where[name]
             return reader(key)
 

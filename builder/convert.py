@@ -1,11 +1,12 @@
 """Write canonical Whisper tensors as an openai-whisper checkpoint or a Hugging Face folder.
 
-Both writers take canonical tensors (see `layout.py`), as a dict or as (name, tensor) pairs that
-arrive one at a time (a merge streams its averaged tensors in the order `hf_tensor_order` gives),
+Both writers take canonical tensors (see `layout.py`) as numpy arrays (`arrays.py`), as a dict or
+as (name, array) pairs that arrive one at a time (a merge streams its averaged tensors in the order `hf_tensor_order` gives),
 and write them atomically: into a temporary file or folder beside the target, renamed at the end,
 so an interrupted write leaves nothing that looks like a checkpoint. Each writer hands the sha256 of
 the weight files it wrote to `before_publish` (the merge's provenance), hashing the Hugging Face
-safetensors file while writing it. `convert_checkpoint` chains a reader and a writer.
+safetensors file while writing it. Only the openai writer imports torch (`torch.save`).
+`convert_checkpoint` chains a reader and a writer.
 
 Precision: the encoder's position table is Whisper's fixed sinusoid; it is always stored in float32
 (OpenAI's own fp16 files round it, which moves greedy output). Every other tensor is cast to the
@@ -17,21 +18,22 @@ import os
 import shutil
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-import torch
+import numpy as np
 
 from sapsoup.atomic import atomic_path
 
 from . import layout
-from .checkpoints import Checkpoint, open_checkpoint, read_tensors
+from .arrays import BFLOAT16, is_float, to_torch
+from .checkpoints import Checkpoint, open_checkpoint, read_arrays
 from .errors import CheckpointError
 from .hashing import sha256_file
 from .layout import WhisperShape
 from .safetensors_writer import StreamingWriter, TensorSpec, file_order
 
-Tensors = Union[Mapping[str, torch.Tensor], Iterable[Tuple[str, torch.Tensor]]]
+Tensors = Union[Mapping[str, np.ndarray], Iterable[Tuple[str, np.ndarray]]]
 Publish = Callable[[str, Dict[str, str]], None]  # (temporary path, {weight file name: sha256})
 
-DTYPES = {"fp16": torch.float16, "fp32": torch.float32, "bf16": torch.bfloat16}
+DTYPES = {"fp16": np.dtype(np.float16), "fp32": np.dtype(np.float32), "bf16": BFLOAT16}
 FIXED_FP32 = {"model.encoder.embed_positions.weight"}
 
 
@@ -44,17 +46,18 @@ def default_dtype(to: str) -> str:
     return "fp16" if to == "openai" else "fp32"
 
 
-def output_dtype(name: str, dtype: str) -> torch.dtype:
-    return torch.float32 if name in FIXED_FP32 else DTYPES[dtype]
+def output_dtype(name: str, dtype: str) -> np.dtype:
+    return DTYPES["fp32"] if name in FIXED_FP32 else DTYPES[dtype]
 
 
-def cast(name: str, tensor: torch.Tensor, dtype: str) -> torch.Tensor:
-    if not tensor.is_floating_point():
-        return tensor
-    return tensor.to(output_dtype(name, dtype)).contiguous()
+def cast(name: str, array: np.ndarray, dtype: str) -> np.ndarray:
+    """`array` as stored in a `dtype` file (rounded to nearest even); integers stay as they are."""
+    if not is_float(array):
+        return array
+    return np.ascontiguousarray(array.astype(output_dtype(name, dtype), copy=False))
 
 
-def in_order(tensors: Tensors, names: List[str]) -> Iterator[Tuple[str, torch.Tensor]]:
+def in_order(tensors: Tensors, names: List[str]) -> Iterator[Tuple[str, np.ndarray]]:
     """(name, tensor) pairs: a dict is read in `names` order; pairs are passed on as they come."""
     if isinstance(tensors, Mapping):
         return ((name, tensors[name]) for name in names)
@@ -99,8 +102,10 @@ def write_openai(
     fp16 output never holds the float32 model beside it.
     """
     dims = shape.openai_dims(out)
+    import torch
+
     received = {name: cast(name, tensor, dtype) for name, tensor in in_order(tensors, layout.canonical_names(shape))}
-    state = {oa: received.pop(hf) for hf, oa in layout.hf_openai_pairs(shape)}
+    state = {oa: to_torch(received.pop(hf)) for hf, oa in layout.hf_openai_pairs(shape)}
     payload = {"dims": dims, "model_state_dict": state}
     with atomic_path(out) as tmp:
         torch.save(payload, tmp)
@@ -196,10 +201,10 @@ def write_hf(
             before_publish(tmp, digests)
 
 
-def load_canonical(checkpoint: Checkpoint) -> Dict[str, torch.Tensor]:
+def load_canonical(checkpoint: Checkpoint) -> Dict[str, np.ndarray]:
     """All canonical tensors of one checkpoint, in their stored dtype (for conversion, not merging)."""
-    with read_tensors(checkpoint) as get:
-        return {name: get(name).clone() for name in layout.canonical_names(checkpoint.shape)}
+    with read_arrays(checkpoint) as get:
+        return {name: get(name).copy() for name in layout.canonical_names(checkpoint.shape)}
 
 
 def write(

@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-import torch
 
+from .arrays import BFLOAT16
 from .errors import CheckpointError
 
 DTYPES = {
-    0: torch.float32,
-    1: torch.int8,
-    2: torch.int16,
-    3: torch.int32,
-    4: torch.float16,
-    5: torch.bfloat16,
+    0: np.dtype(np.float32),
+    1: np.dtype(np.int8),
+    2: np.dtype(np.int16),
+    3: np.dtype(np.int32),
+    4: np.dtype(np.float16),
+    5: BFLOAT16,
 }
 SUPPORTED_BINARY_VERSIONS = range(1, 7)
 
@@ -35,7 +35,7 @@ SUPPORTED_BINARY_VERSIONS = range(1, 7)
 class Variable:
     name: str
     shape: Tuple[int, ...]
-    dtype: torch.dtype
+    dtype: np.dtype
     offset: int  # byte offset of the raw data in the (concatenated) file
     nbytes: int
 
@@ -124,7 +124,7 @@ def read_index(paths) -> CT2Index:
             if dtype_id not in DTYPES:
                 raise CheckpointError(f"{shown}: variable {name} has unknown dtype id {dtype_id}")
             dtype = DTYPES[dtype_id]
-            expected = int(np.prod(shape, dtype=np.int64)) * torch.empty(0, dtype=dtype).element_size()
+            expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             if nbytes != expected:
                 raise CheckpointError(
                     f"{shown}: variable {name} holds {nbytes} bytes, its shape needs {expected}"
@@ -147,8 +147,8 @@ def read_index(paths) -> CT2Index:
     return CT2Index(paths, binary_version, spec_name, spec_revision, variables, aliases)
 
 
-def read_variable(index: CT2Index, name: str) -> torch.Tensor:
-    """Read one variable's bytes from disk into a fresh tensor of its stored dtype."""
+def read_variable(index: CT2Index, name: str) -> np.ndarray:
+    """Read one variable's bytes from disk into a fresh (writable) array of its stored dtype."""
     variable = index.resolve(name)
     data = _ConcatenatedFile(index.paths).read_at(variable.offset, variable.nbytes)
-    return torch.frombuffer(bytearray(data), dtype=variable.dtype).reshape(variable.shape)
+    return np.frombuffer(bytearray(data), dtype=variable.dtype).reshape(variable.shape)

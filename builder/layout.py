@@ -9,7 +9,7 @@ merge maths never sees a format. The mapping tables are in `shared/whisper-forma
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Tuple
 
-import torch
+import numpy as np
 
 from .errors import CheckpointError
 
@@ -265,12 +265,13 @@ def ct2_sources(shape: WhisperShape) -> Dict[str, Optional[Tuple[str, int, int]]
     return sources
 
 
-def sinusoids(length: int, channels: int) -> torch.Tensor:
+def sinusoids(length: int, channels: int) -> np.ndarray:
     """Whisper's fixed encoder position table in float32, computed by openai-whisper itself.
 
     Recomputing it (rather than copying a stored one) keeps it bit-identical to the buffer that
-    `whisper.model.AudioEncoder` builds, whatever precision a source file stored it in.
+    `whisper.model.AudioEncoder` builds, whatever precision a source file stored it in (so reading
+    a CTranslate2 model, which stores it in its own precision, imports torch).
     """
     from whisper.model import sinusoids as whisper_sinusoids
 
-    return whisper_sinusoids(length, channels).float()
+    return whisper_sinusoids(length, channels).float().numpy()

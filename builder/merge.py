@@ -17,21 +17,27 @@ weighted mean of weights. Three properties matter to users and are tested:
   the output's name until the whole result exists and is finite. NaN and Inf propagate through a
   weighted sum (even with weight 0), so each result tensor is tested once and the inputs are
   searched for the culprit only when it is not finite, instead of a pass over every input.
+
+The maths runs on numpy arrays (`arrays.py`): merging safetensors or CTranslate2 checkpoints into
+a Hugging Face folder never imports torch, whose import alone cost more than the whole merge of
+two base checkpoints here. numpy's arithmetic is single-threaded, which suits this work: the sum is
+bound by memory bandwidth and shares the machine with the threads that write and hash.
 """
 
 import os
 import platform
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-import torch
+import numpy as np
 
 from sapsoup.atomic import write_json
 
 from . import layout
-from .checkpoints import Checkpoint, open_checkpoint, read_tensors
+from .arrays import is_float
+from .checkpoints import Checkpoint, open_checkpoint, read_arrays
 from .errors import CheckpointError
 from .hashing import FileHashes
 from .sources import expand_sources
@@ -75,15 +81,15 @@ def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
 
 
 def check_merged(
-    merged: Iterable[Tuple[str, torch.Tensor]], checkpoints: Sequence[Checkpoint], where: str
-) -> Iterator[Tuple[str, torch.Tensor]]:
+    merged: Iterable[Tuple[str, np.ndarray]], checkpoints: Sequence[Checkpoint], where: str
+) -> Iterator[Tuple[str, np.ndarray]]:
     """Pass result tensors on, refusing one that holds NaN or Inf and naming the input it came from."""
     for name, tensor in merged:
         try:
             check_finite(name, tensor, where)
         except CheckpointError:
             for checkpoint in checkpoints:
-                with read_tensors(checkpoint) as get:
+                with read_arrays(checkpoint) as get:
                     check_finite(name, get(name), checkpoint.label)
             raise CheckpointError(
                 f"{where}: tensor {name} holds NaN or Inf (the float32 sum overflows; every input is finite)"
@@ -91,34 +97,50 @@ def check_merged(
         yield name, tensor
 
 
-def check_finite(name: str, tensor: torch.Tensor, where: str) -> None:
+def check_finite(name: str, array: np.ndarray, where: str) -> None:
     """Refuse NaN or Inf. A sum is finite only if every element is (NaN and Inf propagate), and it
     costs a fraction of an element-wise test, which runs only when the sum is not finite."""
-    if not tensor.is_floating_point():
+    if not is_float(array):
         return
-    if bool(torch.isfinite(tensor.sum())):
-        return
-    if not bool(torch.isfinite(tensor).all()):
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is what this looks for
+        if np.isfinite(array.sum(dtype=np.float64 if array.dtype == np.float64 else np.float32)):
+            return
+    if not np.isfinite(array).all():
         raise CheckpointError(f"{where}: tensor {name} holds NaN or Inf")
 
 
-def add_weighted(
-    total: Optional[torch.Tensor], tensor: torch.Tensor, weight: float, accumulate: torch.dtype, name: str, checkpoint: Checkpoint
-) -> torch.Tensor:
-    """`total + weight * tensor`, computed in `accumulate` (float32 or wider) whatever `tensor`'s dtype.
+CHUNK = 1 << 20  # elements per step of `add_weighted`: its temporary stays in the CPU's cache
 
-    The first term makes a new tensor, never an in-place change: `tensor` may map the input file.
-    Integer buffers are not averaged: every input must hold the same values.
+
+def add_weighted(
+    total: Optional[np.ndarray], array: np.ndarray, weight: float, accumulate, name: str, checkpoint: Checkpoint
+) -> np.ndarray:
+    """`total + weight * array`, computed in `accumulate` (float32 or wider) whatever `array`'s dtype.
+
+    The product is rounded to `accumulate`, then added (two roundings, as torch's `add_(alpha=)`
+    does on CPU: the results are the same bits). The first term makes a new array, never an
+    in-place change: `array` may map the input file. Large tensors go through in chunks, so the
+    product's temporary stays in cache. Integer buffers are not averaged: every input must hold
+    the same values.
     """
-    if not tensor.is_floating_point():
+    if not is_float(array):
         if total is None:
-            return tensor.clone()
-        if not torch.equal(total, tensor):
+            return array.copy()
+        if not np.array_equal(total, array):
             raise CheckpointError(f"{checkpoint.label}: integer tensor {name} differs from the first input's")
         return total
-    if total is None:
-        return torch.mul(tensor.to(accumulate), weight)
-    return total.add_(tensor.to(accumulate), alpha=weight)
+    factor = np.dtype(accumulate).type(weight)
+    with np.errstate(over="ignore", invalid="ignore"):  # NaN and Inf are refused by `check_finite`
+        if total is None:
+            return np.multiply(array, factor, dtype=accumulate)
+        flat_total, flat = total.reshape(-1), array.reshape(-1)
+        product = np.empty(min(CHUNK, flat.size), dtype=accumulate)
+        for start in range(0, flat.size, CHUNK):
+            stop = min(start + CHUNK, flat.size)
+            part = product[: stop - start]
+            np.multiply(flat[start:stop], factor, out=part, dtype=accumulate)
+            np.add(flat_total[start:stop], part, out=flat_total[start:stop])
+    return total
 
 
 def reads_tensor_by_tensor(checkpoint: Checkpoint) -> bool:
@@ -134,8 +156,8 @@ def weighted_mean(
     weights: Sequence[float],
     names: Sequence[str],
     advance: Optional[Callable[[], None]] = None,
-    accumulate: torch.dtype = torch.float32,
-) -> Iterator[Tuple[str, torch.Tensor]]:
+    accumulate=np.float32,
+) -> Iterator[Tuple[str, np.ndarray]]:
     """Yield `(name, sum of weight x tensor)` for each of `names`, in that order, each one final.
 
     Inputs that read tensor by tensor are summed one tensor at a time over all inputs (the
@@ -151,7 +173,7 @@ def weighted_mean(
             yield name, running.sums.pop(name)
         return
     with ExitStack() as stack:
-        readers = [stack.enter_context(read_tensors(c)) for c in checkpoints]
+        readers = [stack.enter_context(read_arrays(c)) for c in checkpoints]
         for name in names:
             total = None
             for checkpoint, get, weight in zip(checkpoints, readers, weights):
@@ -167,8 +189,8 @@ class RunningSum:
     """A weighted sum of checkpoints kept in float32 (or wider), one tensor per canonical name."""
 
     shape: layout.WhisperShape
-    accumulate: torch.dtype = torch.float32
-    sums: Dict[str, torch.Tensor] = field(default_factory=dict)
+    accumulate: type = np.float32
+    sums: Dict[str, np.ndarray] = field(default_factory=dict)
     total_weight: float = 0.0
     count: int = 0
 
@@ -177,7 +199,7 @@ class RunningSum:
 
         Finiteness is not tested here: NaN and Inf reach the sum, which `check_merged` tests.
         """
-        with read_tensors(checkpoint) as get:
+        with read_arrays(checkpoint) as get:
             for name in layout.canonical_names(self.shape):
                 tensor = get(name)
                 self.sums[name] = add_weighted(self.sums.get(name), tensor, weight, self.accumulate, name, checkpoint)
@@ -187,12 +209,13 @@ class RunningSum:
         self.total_weight += weight
         self.count += 1
 
-    def result(self, divide_by_total: bool = False) -> Dict[str, torch.Tensor]:
+    def result(self, divide_by_total: bool = False) -> Dict[str, np.ndarray]:
         """The sum (already a mean when the weights sum to 1), or the sum divided by the total weight."""
         if divide_by_total:
             if self.total_weight == 0:
                 raise CheckpointError("merge: total weight is 0")
-            return {n: t / self.total_weight if t.is_floating_point() else t for n, t in self.sums.items()}
+            divisor = np.dtype(self.accumulate).type(self.total_weight)
+            return {n: t / divisor if is_float(t) else t for n, t in self.sums.items()}
         return self.sums
 
 
@@ -211,7 +234,7 @@ def versions() -> Dict[str, str]:
 
     return {
         "sapsoup": __version__,
-        "torch": torch.__version__,
+        "torch": version("torch"),
         "transformers": version("transformers"),
         "python": platform.python_version(),
     }
@@ -235,7 +258,7 @@ def write_merged(
     out: str,
     to: str,
     dtype: str,
-    merged: "Dict[str, torch.Tensor] | Iterable[Tuple[str, torch.Tensor]]",
+    merged: "Dict[str, np.ndarray] | Iterable[Tuple[str, np.ndarray]]",
     checkpoints: Sequence[Checkpoint],
     weights: Sequence[float],
     provenance: Dict,
@@ -326,7 +349,7 @@ def merge_checkpoints(
     hashes.add(f for c in checkpoints for f in c.weight_files)
     provenance = {"method": method, "normalized": normalize, **(extra_provenance or {})}
     try:
-        with _progress(show_progress, len(checkpoints) * len(names)) as advance, _leave_a_core(hashes, to):
+        with _progress(show_progress, len(checkpoints) * len(names)) as advance:
             means = weighted_mean(checkpoints, weights, names, advance)
             provenance = write_merged(out, to, dtype, means, checkpoints, weights, provenance, hashes)
     except BaseException:
@@ -335,21 +358,6 @@ def merge_checkpoints(
     hashes.close()
     bytes_read = sum(os.path.getsize(f) for c in checkpoints for f in c.weight_files)
     return MergeSummary(len(checkpoints), bytes_read, time.perf_counter() - started, out, provenance)
-
-
-@contextmanager
-def _leave_a_core(hashes: FileHashes, to: str):
-    """While inputs are still being hashed, or a Hugging Face output is written and hashed beside
-    the sum, torch leaves that work a core: adding tensors is bound by memory bandwidth, and
-    torch's threads waiting on a busy core cost more than they gain (measured on 2 cores: summing
-    8 inputs took 1.25 s beside hashing with 2 threads, 0.6 s with 1)."""
-    threads = torch.get_num_threads()
-    if (hashes.pending() or to == "hf") and threads > 1:
-        torch.set_num_threads(threads - 1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class _progress:

@@ -19,28 +19,30 @@ import threading
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-import torch
+import numpy as np
 
+from .arrays import BFLOAT16, FLOAT8_E4M3FN, FLOAT8_E5M2
 from .errors import CheckpointError
 
 # The library's dtype names, in the order of its `Dtype` enum (it writes the largest first).
 DTYPE_NAMES = {
-    torch.bool: "BOOL",
-    torch.uint8: "U8",
-    torch.int8: "I8",
-    torch.float8_e5m2: "F8_E5M2",
-    torch.float8_e4m3fn: "F8_E4M3",
-    torch.int16: "I16",
-    torch.uint16: "U16",
-    torch.float16: "F16",
-    torch.bfloat16: "BF16",
-    torch.int32: "I32",
-    torch.uint32: "U32",
-    torch.float32: "F32",
-    torch.float64: "F64",
-    torch.int64: "I64",
-    torch.uint64: "U64",
+    np.dtype(np.bool_): "BOOL",
+    np.dtype(np.uint8): "U8",
+    np.dtype(np.int8): "I8",
+    FLOAT8_E5M2: "F8_E5M2",
+    FLOAT8_E4M3FN: "F8_E4M3",
+    np.dtype(np.int16): "I16",
+    np.dtype(np.uint16): "U16",
+    np.dtype(np.float16): "F16",
+    BFLOAT16: "BF16",
+    np.dtype(np.int32): "I32",
+    np.dtype(np.uint32): "U32",
+    np.dtype(np.float32): "F32",
+    np.dtype(np.float64): "F64",
+    np.dtype(np.int64): "I64",
+    np.dtype(np.uint64): "U64",
 }
+DTYPES_BY_NAME = {name: dtype for dtype, name in DTYPE_NAMES.items()}
 _DTYPE_RANK = {dtype: rank for rank, dtype in enumerate(DTYPE_NAMES)}
 
 
@@ -49,7 +51,7 @@ class TensorSpec:
     """What the header says about one tensor, known before its values are."""
 
     name: str
-    dtype: torch.dtype
+    dtype: np.dtype
     shape: Tuple[int, ...]
 
     @property
@@ -57,13 +59,13 @@ class TensorSpec:
         count = 1
         for size in self.shape:
             count *= size
-        return count * torch.empty((), dtype=self.dtype).element_size()
+        return count * np.dtype(self.dtype).itemsize
 
 
 def file_order(specs: Iterable[TensorSpec]) -> List[TensorSpec]:
     """The order in which safetensors lays tensors out: widest dtype first, then by name, which
     keeps every tensor aligned to its element size."""
-    return sorted(specs, key=lambda s: (-_DTYPE_RANK[s.dtype], s.name))
+    return sorted(specs, key=lambda s: (-_DTYPE_RANK[np.dtype(s.dtype)], s.name))
 
 
 def header_bytes(ordered: Sequence[TensorSpec], metadata: Optional[Dict[str, str]] = None) -> bytes:
@@ -74,7 +76,7 @@ def header_bytes(ordered: Sequence[TensorSpec], metadata: Optional[Dict[str, str
         header["__metadata__"] = metadata
     offset = 0
     for spec in ordered:
-        header[spec.name] = {"dtype": DTYPE_NAMES[spec.dtype], "shape": list(spec.shape), "data_offsets": [offset, offset + spec.nbytes]}
+        header[spec.name] = {"dtype": DTYPE_NAMES[np.dtype(spec.dtype)], "shape": list(spec.shape), "data_offsets": [offset, offset + spec.nbytes]}
         offset += spec.nbytes
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
@@ -125,19 +127,19 @@ class StreamingWriter:
             self._workers.append((thread, waiting))
         return self
 
-    def write(self, name: str, tensor: torch.Tensor) -> None:
+    def write(self, name: str, array: np.ndarray) -> None:
         self._raise_thread_error()
         if self.next_index >= len(self.ordered):
             raise CheckpointError(f"{self.path}: tensor {name} is one more than the header lists")
         spec = self.ordered[self.next_index]
         if name != spec.name:
             raise CheckpointError(f"{self.path}: expected tensor {spec.name} next, got {name}")
-        if tensor.dtype != spec.dtype or tuple(tensor.shape) != spec.shape:
+        if array.dtype != spec.dtype or tuple(array.shape) != spec.shape:
             raise CheckpointError(
-                f"{self.path}: tensor {name} is {tensor.dtype} {tuple(tensor.shape)}, the header says {spec.dtype} {spec.shape}"
+                f"{self.path}: tensor {name} is {array.dtype} {tuple(array.shape)}, the header says {np.dtype(spec.dtype)} {spec.shape}"
             )
         self.next_index += 1
-        data = memoryview(tensor.contiguous().reshape(-1).view(torch.uint8).numpy())
+        data = memoryview(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
         for _, waiting in self._workers:
             self._put(waiting, data)
 

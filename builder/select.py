@@ -22,12 +22,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-import torch
+import numpy as np
 
 from sapsoup.atomic import atomic_path, write_json
 
 from . import layout
-from .checkpoints import Checkpoint, open_checkpoint, read_tensors
+from .arrays import is_float
+from .checkpoints import Checkpoint, open_checkpoint, read_arrays
 from .errors import CheckpointError
 from .merge import RunningSum, check_compatible, check_finite
 
@@ -84,7 +85,7 @@ class SelectionError(CheckpointError):
 # ----------------------------------------------------------------------------- ensemble maths
 
 
-def trial_mean(running: RunningSum, checkpoint: Checkpoint) -> Dict[str, torch.Tensor]:
+def trial_mean(running: RunningSum, checkpoint: Checkpoint) -> Dict[str, np.ndarray]:
     """The mean of the ensemble in `running` plus `checkpoint`, without changing `running`.
 
     Computed as (sum + candidate) / (count + 1) in the sum's dtype, the same operations as adding the
@@ -92,22 +93,23 @@ def trial_mean(running: RunningSum, checkpoint: Checkpoint) -> Dict[str, torch.T
     model are bit for bit the same.
     """
     count = running.count + 1
+    divisor = np.dtype(running.accumulate).type(count)
     trial = {}
-    with read_tensors(checkpoint) as get:
+    with read_arrays(checkpoint) as get:
         for name in layout.canonical_names(running.shape):
             tensor = get(name)
             check_finite(name, tensor, checkpoint.label)
-            if not tensor.is_floating_point():
-                trial[name] = tensor.clone()
+            if not is_float(tensor):
+                trial[name] = tensor.copy()
             elif running.count == 0:
-                trial[name] = tensor.to(running.accumulate) / count
+                trial[name] = tensor.astype(running.accumulate) / divisor
             else:
-                trial[name] = torch.add(running.sums[name], tensor.to(running.accumulate)) / count
+                trial[name] = np.add(running.sums[name], tensor, dtype=running.accumulate) / divisor
             del tensor
     return trial
 
 
-def ensemble_mean(running: RunningSum) -> Dict[str, torch.Tensor]:
+def ensemble_mean(running: RunningSum) -> Dict[str, np.ndarray]:
     """The kept ensemble's merge: the sum over the number of members (weight 1 each)."""
     return running.result(divide_by_total=True)
 
@@ -344,7 +346,7 @@ def default_trace_path(out: str) -> str:
     return base + ".select-trace.json"
 
 
-def write_selection(out: str, to: str, dtype: str, merged: Dict[str, torch.Tensor], trace: Trace) -> Dict:
+def write_selection(out: str, to: str, dtype: str, merged: Dict[str, np.ndarray], trace: Trace) -> Dict:
     """Write the selected merge to OUT with the usual `merge.json` provenance plus the trace.
 
     `merged` is the very mean that was scored, so the file holds the model whose WER the trace reports.

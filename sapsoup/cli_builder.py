@@ -147,7 +147,7 @@ def merge(sources, out, weights, no_normalize, to, dtype, last, steps, force):
 
     hashes, weight_list, step_range = None, _weights(weights), _steps(steps)
     try:
-        # merge.json records the inputs' sha256: start hashing now, while torch is being imported.
+        # merge.json records the inputs' sha256: start hashing now, beside the imports and the sum.
         paths = expand_sources(list(sources), last=last, steps=step_range)
         hashes = FileHashes(f for p in paths for f in weight_files(p))
         from sapsoup.builder.merge import merge_checkpoints

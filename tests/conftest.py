@@ -36,7 +36,7 @@ def random_tensors(shape: WhisperShape = SMALL, seed: int = 0, dtype=torch.float
     tensors = {}
     for name, size in layout.canonical_shapes(shape).items():
         tensors[name] = (torch.randn(size, generator=generator) * 0.05).to(dtype)
-    tensors["model.encoder.embed_positions.weight"] = layout.sinusoids(shape.n_audio_ctx, shape.d_model)
+    tensors["model.encoder.embed_positions.weight"] = torch.from_numpy(layout.sinusoids(shape.n_audio_ctx, shape.d_model))
     return tensors
 
 

@@ -9,6 +9,7 @@ import torch
 from click.testing import CliRunner
 
 from sapsoup.builder import layout
+from sapsoup.builder.arrays import to_torch
 from sapsoup.builder.checkpoints import open_checkpoint
 from sapsoup.builder.convert import load_canonical
 from sapsoup.builder.errors import CheckpointError
@@ -20,7 +21,8 @@ from conftest import SMALL, random_tensors, save_ct2, save_hf, save_openai
 
 
 def read(path):
-    return load_canonical(open_checkpoint(str(path)))
+    """A checkpoint's canonical tensors, as torch tensors."""
+    return {name: to_torch(array) for name, array in load_canonical(open_checkpoint(str(path))).items()}
 
 
 def assert_close(a, b, atol=0.0):
@@ -246,7 +248,8 @@ def test_a_finished_dict_of_tensors_is_written_in_either_format(tmp_path, to, ou
 
     source = open_checkpoint(save_hf(tmp_path / "a", random_tensors(seed=1)))
     tensors = random_tensors(seed=2)
-    write_merged(str(tmp_path / out), to, "fp32", tensors, [source], [1.0], {"method": "smact"})
+    arrays = {name: tensor.numpy() for name, tensor in tensors.items()}
+    write_merged(str(tmp_path / out), to, "fp32", arrays, [source], [1.0], {"method": "smact"})
     assert_close(read(tmp_path / out), tensors)
 
 
@@ -311,10 +314,22 @@ def test_input_digests_are_the_same_whether_computed_or_remembered(tmp_path):
     assert digests == [[sha256_file(os.path.join(s, "model.safetensors"))] for s in sources]
 
 
-def test_inputs_are_found_and_hashed_without_importing_torch():
-    """`sapsoup merge` starts hashing its inputs while torch is still loading."""
+def test_merging_safetensors_into_a_hugging_face_folder_never_imports_torch(tmp_path):
+    """`import torch` alone costs more than merging two base checkpoints (benchmarks/RESULTS.md).
+    (A source without processor files needs transformers, and so torch, to build them.)"""
     import subprocess
     import sys
 
-    code = "import sys, sapsoup.builder.sources, sapsoup.builder.hashing; assert 'torch' not in sys.modules"
+    from sapsoup.builder.tokenizer import write_processor
+
+    sources = [save_hf(tmp_path / "a", random_tensors()), save_hf(tmp_path / "b", random_tensors(seed=1))]
+    for source in sources:
+        write_processor(source, SMALL)  # as checkpoints saved with their processor carry them
+    out = str(tmp_path / "out")
+    code = (
+        "import sys; from sapsoup.cli import main; "
+        f"main(['merge', {sources[0]!r}, {sources[1]!r}, '-o', {out!r}, '--to', 'hf'], standalone_mode=False); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
+    assert_close(read(out), {n: (a + b) / 2 for (n, a), b in zip(read(sources[0]).items(), read(sources[1]).values())})

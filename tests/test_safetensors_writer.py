@@ -6,6 +6,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from sapsoup.builder.arrays import from_torch
 from sapsoup.builder.errors import CheckpointError
 from sapsoup.builder.safetensors_writer import StreamingWriter, TensorSpec
 
@@ -23,13 +24,14 @@ def mixed_tensors():
 
 
 def specs_of(tensors):
-    return [TensorSpec(name, t.dtype, tuple(t.shape)) for name, t in tensors.items()]
+    return [TensorSpec(name, from_torch(t).dtype, tuple(t.shape)) for name, t in tensors.items()]
 
 
 def stream(path, tensors, metadata=None):
+    """Write torch `tensors` with the streaming writer (which takes their memory as numpy arrays)."""
     with StreamingWriter(str(path), specs_of(tensors), metadata) as writer:
         for name in writer.names:
-            writer.write(name, tensors[name])
+            writer.write(name, from_torch(tensors[name]))
         return writer.finish()
 
 
@@ -58,7 +60,7 @@ def test_a_tensor_out_of_order_is_refused(tmp_path):
     tensors = mixed_tensors()
     with pytest.raises(CheckpointError, match="expected tensor .* next, got"):
         with StreamingWriter(str(tmp_path / "m.safetensors"), specs_of(tensors)) as writer:
-            writer.write(writer.names[1], tensors[writer.names[1]])
+            writer.write(writer.names[1], from_torch(tensors[writer.names[1]]))
 
 
 def test_a_tensor_unlike_its_header_entry_is_refused(tmp_path):
@@ -66,14 +68,14 @@ def test_a_tensor_unlike_its_header_entry_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="the header says"):
         with StreamingWriter(str(tmp_path / "m.safetensors"), specs_of(tensors)) as writer:
             first = writer.names[0]
-            writer.write(first, tensors[first].double())
+            writer.write(first, from_torch(tensors[first].double()))
 
 
 def test_finishing_before_every_tensor_is_written_is_refused(tmp_path):
     tensors = mixed_tensors()
     with pytest.raises(CheckpointError, match="5 tensors were never written"):
         with StreamingWriter(str(tmp_path / "m.safetensors"), specs_of(tensors)) as writer:
-            writer.write(writer.names[0], tensors[writer.names[0]])
+            writer.write(writer.names[0], from_torch(tensors[writer.names[0]]))
             writer.finish()
 
 
@@ -81,7 +83,7 @@ def test_an_error_in_the_caller_stops_the_writer_thread(tmp_path):
     tensors = mixed_tensors()
     with pytest.raises(KeyboardInterrupt):
         with StreamingWriter(str(tmp_path / "m.safetensors"), specs_of(tensors), depth=1) as writer:
-            writer.write(writer.names[0], tensors[writer.names[0]])
+            writer.write(writer.names[0], from_torch(tensors[writer.names[0]]))
             raise KeyboardInterrupt
     assert not any(thread.is_alive() for thread, _ in writer._workers)
 
@@ -105,5 +107,5 @@ def test_a_failed_write_is_raised_in_the_callers_thread(tmp_path):
         with StreamingWriter(str(tmp_path / "m.safetensors"), specs_of(tensors), depth=1) as writer:
             writer._handle = FullDisk(writer._handle)
             for name in writer.names:
-                writer.write(name, tensors[name])
+                writer.write(name, from_torch(tensors[name]))
             writer.finish()

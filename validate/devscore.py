@@ -142,17 +142,18 @@ def default_device() -> str:
 
 
 def model_from_tensors(shape, tensors: dict, device: Optional[str] = None):
-    """An openai-whisper model built in memory from canonical (Hugging Face) tensors, no file written.
+    """An openai-whisper model built in memory from canonical (Hugging Face) arrays, no file written.
 
-    float32 tensors are used as they are (shared, never written to by decoding); others are cast.
+    float32 arrays are used as they are (shared, never written to by decoding); others are cast.
     """
     import torch
     from whisper.model import ModelDimensions, Whisper
 
     from sapsoup.builder import layout
+    from sapsoup.builder.arrays import to_torch
 
     model = Whisper(ModelDimensions(**shape.openai_dims()))
-    state = {oa: tensors[hf].to(torch.float32) for hf, oa in layout.hf_openai_pairs(shape)}
+    state = {oa: to_torch(tensors[hf]).to(torch.float32) for hf, oa in layout.hf_openai_pairs(shape)}
     # assign: the model holds the given float32 tensors themselves, not one more copy of the weights
     model.load_state_dict(state, strict=True, assign=True)
     return model.to(device or default_device()).eval()
@@ -271,20 +272,20 @@ class ScoreCache:
 
 
 def round_to_dtype(tensors: dict, dtype: str) -> dict:
-    """Round float32 tensors in place to the values they will have once written in `dtype`.
+    """Round float32 arrays in place to the values they will have once written in `dtype`.
 
     The merge is scored as it will be written (fp16 by default for openai `.pt` files), so the WER
     selection optimises is the WER of the file. In place, so that scoring costs no further copy.
     """
-    import torch
+    import numpy as np
 
     from sapsoup.builder.convert import cast
 
     if dtype == "fp32":
         return tensors
-    for name, tensor in tensors.items():
-        if tensor.dtype == torch.float32:
-            tensor.copy_(cast(name, tensor, dtype))
+    for name, array in tensors.items():
+        if array.dtype == np.float32:
+            array[...] = cast(name, array, dtype)
     return tensors
 
 
@@ -321,10 +322,10 @@ class DevEvaluator:
 
     def evaluate_single(self, checkpoint) -> DevResult:
         """Score one candidate alone, or return its cached score."""
-        import torch
+        import numpy as np
 
         from sapsoup.builder import layout
-        from sapsoup.builder.checkpoints import read_tensors
+        from sapsoup.builder.checkpoints import read_arrays
 
         key = None
         if self.cache is not None:
@@ -333,8 +334,8 @@ class DevEvaluator:
             if hit is not None:
                 self.cached += 1
                 return hit
-        with read_tensors(checkpoint) as get:
-            tensors = {name: get(name).to(torch.float32, copy=True) for name in layout.canonical_names(checkpoint.shape)}
+        with read_arrays(checkpoint) as get:
+            tensors = {name: get(name).astype(np.float32) for name in layout.canonical_names(checkpoint.shape)}
         result = self.evaluate(checkpoint.shape, tensors, os.path.basename(checkpoint.path.rstrip("/")))
         if key is not None:
             self.cache.put(key, result)

@@ -1,0 +1,45 @@
+"""Weights as numpy arrays: dtypes by name, and the crossing to and from torch.
+
+sapsoup reads, averages and writes weights as numpy arrays, so that merging safetensors (or
+CTranslate2) checkpoints into a Hugging Face folder never imports torch: on a 2-core machine
+`import torch` alone took 1.3-1.7 s, most of a 2-s merge (benchmarks/RESULTS.md). torch is imported
+only where it is needed: loading pickles (`.pt`, `.bin`), writing openai-whisper `.pt` files and
+running a model. numpy has no bfloat16; ml_dtypes (the JAX team's numpy dtypes) provides it.
+Crossing to torch and back shares memory: no copy.
+"""
+
+import ml_dtypes
+import numpy as np
+
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+FLOAT8_E5M2 = np.dtype(ml_dtypes.float8_e5m2)
+FLOAT8_E4M3FN = np.dtype(ml_dtypes.float8_e4m3fn)
+FLOAT_DTYPES = frozenset({np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64), BFLOAT16, FLOAT8_E5M2, FLOAT8_E4M3FN})
+
+
+def dtype_name(dtype) -> str:
+    """"float16", "bfloat16", "int64"...: the same names torch uses, without "torch."."""
+    return np.dtype(dtype).name
+
+
+def is_float(array: np.ndarray) -> bool:
+    return array.dtype in FLOAT_DTYPES
+
+
+def to_torch(array: np.ndarray):
+    """The same memory as a torch tensor (bfloat16 included)."""
+    import torch
+
+    if array.dtype == BFLOAT16:
+        return torch.from_numpy(array.view(np.uint16)).view(torch.bfloat16)
+    return torch.from_numpy(array)
+
+
+def from_torch(tensor) -> np.ndarray:
+    """The same memory as a numpy array (bfloat16 included); a CPU tensor is not copied."""
+    import torch
+
+    tensor = tensor.detach().cpu()
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(BFLOAT16)
+    return tensor.numpy()
