@@ -8,7 +8,7 @@ device, inode, size, and modification and change times in nanoseconds. Rewriting
 mtime and ctime (and ctime cannot be set back by hand), so a stale digest is never served; a damaged
 cache entry is a miss. Set SAPSOUP_HASH_CACHE=off to hash every file every time.
 
-This module imports nothing heavy: `sapsoup merge` starts hashing its inputs while torch loads.
+This module imports nothing heavy: `sapsoup merge` starts hashing its inputs before it imports numpy.
 """
 
 import hashlib
@@ -113,10 +113,10 @@ def _remember(entry: str, digest: str) -> None:
 class FileHashes:
     """sha256 of files, computed by a helper process from the moment the files are known.
 
-    `sapsoup merge` starts it before torch is imported, and the merge reads the same files while the
-    digests are computed. A process rather than a thread: on 2 cores a hashing thread lost 0.5 s
-    per 2.3 GB to the main thread's hold on the GIL while torch was being imported (measured:
-    digests ready 2.2 s after the start with a thread, 1.6 s with a process). The helper takes one
+    `sapsoup merge` starts it as soon as it knows its inputs, and the merge reads the same files
+    while the digests are computed. A process rather than a thread: on 2 cores a hashing thread lost
+    0.5 s per 2.3 GB to the main thread's hold on the GIL (measured when the merge still imported
+    torch: digests ready 2.2 s after the start with a thread, 1.6 s with a process). The helper takes one
     JSON line per file on stdin and answers one per file on stdout (`serve`); it looks in the digest
     cache first and remembers what it computes.
     """

@@ -1,7 +1,7 @@
 """Find checkpoints on disk: which format a path holds, which files hold its weights, run folders.
 
 Everything here looks only at names and small JSON files and imports nothing heavy, so a command can
-resolve its inputs and start hashing their weight files (`hashing.py`) while torch is still loading.
+resolve its inputs and start hashing their weight files (`hashing.py`) before anything else loads.
 Reading tensors is `checkpoints.py`'s job.
 """
 
