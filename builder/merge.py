@@ -132,7 +132,7 @@ def add_weighted(
     factor = np.dtype(accumulate).type(weight)
     with np.errstate(over="ignore", invalid="ignore"):  # NaN and Inf are refused by `check_finite`
         if total is None:
-            return np.multiply(array, factor, dtype=accumulate)
+            return np.multiply(array, factor, dtype=accumulate, order="C")  # `reshape(-1)` below is then a view
         flat_total, flat = total.reshape(-1), array.reshape(-1)
         product = np.empty(min(CHUNK, flat.size), dtype=accumulate)
         for start in range(0, flat.size, CHUNK):

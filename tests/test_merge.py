@@ -253,6 +253,19 @@ def test_a_finished_dict_of_tensors_is_written_in_either_format(tmp_path, to, ou
     assert_close(read(tmp_path / out), tensors)
 
 
+def test_a_bf16_output_holds_the_float32_mean_rounded_as_torch_rounds_it(tmp_path):
+    """The mean is rounded to bfloat16 (ml_dtypes) exactly as `tensor.to(torch.bfloat16)` rounds it."""
+    a, b = random_tensors(seed=1), random_tensors(seed=2)
+    sources = [save_hf(tmp_path / "a", a), save_hf(tmp_path / "b", b)]
+    merge_checkpoints(sources, str(tmp_path / "out"), to="hf", dtype="bf16")
+    out = read(tmp_path / "out")
+    for name in layout.canonical_names(SMALL):
+        expected = a[name] * 0.5 + b[name] * 0.5
+        if name != "model.encoder.embed_positions.weight":  # Whisper's fixed table stays float32
+            expected = expected.to(torch.bfloat16)
+        assert out[name].dtype == expected.dtype and torch.equal(out[name], expected), name
+
+
 def test_hf_output_holds_its_merge_json(tmp_path):
     source = save_hf(tmp_path / "a", random_tensors())
     merge_checkpoints([source, source], str(tmp_path / "out"), to="hf")
