@@ -290,6 +290,23 @@ def test_openai_and_hf_outputs_of_one_merge_give_the_same_logits(tmp_path):
     assert (expected - actual).abs().max() < 1e-4
 
 
+def test_real_tiny_en_merged_with_itself_without_torch_is_the_same_file(tmp_path, tiny_en_hf):
+    """Two copies of the real tiny.en (a Hugging Face folder with its processor files) merge, in a
+    process that never imports torch, into a model.safetensors identical byte for byte to the input."""
+    import subprocess
+    import sys
+
+    out = str(tmp_path / "soup")
+    code = (
+        "import sys; from sapsoup.cli import main; "
+        f"main(['merge', {tiny_en_hf!r}, {tiny_en_hf!r}, '-o', {out!r}, '--to', 'hf'], standalone_mode=False); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert sha256_file(os.path.join(out, "model.safetensors")) == sha256_file(os.path.join(tiny_en_hf, "model.safetensors"))
+    assert os.path.exists(os.path.join(out, "tokenizer.json"))
+
+
 def test_merge_and_inspect_commands_on_real_tiny_en(tmp_path, tiny_en_pt, tiny_en_hf, clean_speech):
     """tiny.en merged with itself (openai fp32 + HF folder) transcribes exactly as tiny.en does."""
     import whisper
