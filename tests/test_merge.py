@@ -25,6 +25,19 @@ def read(path):
     return {name: to_torch(array) for name, array in load_canonical(open_checkpoint(str(path))).items()}
 
 
+def merge_in_a_process_without_torch(sources, out):
+    """`sapsoup merge SOURCES -o OUT --to hf` in a fresh process, failing if it imports torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sapsoup.cli import main; "
+        f"main(['merge', *{list(sources)!r}, '-o', {out!r}, '--to', 'hf'], standalone_mode=False); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def assert_close(a, b, atol=0.0):
     for name in layout.canonical_names(SMALL):
         assert torch.allclose(a[name].float(), b[name].float(), atol=atol, rtol=0), name
@@ -293,16 +306,8 @@ def test_openai_and_hf_outputs_of_one_merge_give_the_same_logits(tmp_path):
 def test_real_tiny_en_merged_with_itself_without_torch_is_the_same_file(tmp_path, tiny_en_hf):
     """Two copies of the real tiny.en (a Hugging Face folder with its processor files) merge, in a
     process that never imports torch, into a model.safetensors identical byte for byte to the input."""
-    import subprocess
-    import sys
-
     out = str(tmp_path / "soup")
-    code = (
-        "import sys; from sapsoup.cli import main; "
-        f"main(['merge', {tiny_en_hf!r}, {tiny_en_hf!r}, '-o', {out!r}, '--to', 'hf'], standalone_mode=False); "
-        "assert 'torch' not in sys.modules, 'torch was imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    merge_in_a_process_without_torch([tiny_en_hf, tiny_en_hf], out)
     assert sha256_file(os.path.join(out, "model.safetensors")) == sha256_file(os.path.join(tiny_en_hf, "model.safetensors"))
     assert os.path.exists(os.path.join(out, "tokenizer.json"))
 
@@ -347,19 +352,11 @@ def test_input_digests_are_the_same_whether_computed_or_remembered(tmp_path):
 def test_merging_safetensors_into_a_hugging_face_folder_never_imports_torch(tmp_path):
     """`import torch` alone costs more than merging two base checkpoints (benchmarks/RESULTS.md).
     (A source without processor files needs transformers, and so torch, to build them.)"""
-    import subprocess
-    import sys
-
     from sapsoup.builder.tokenizer import write_processor
 
     sources = [save_hf(tmp_path / "a", random_tensors()), save_hf(tmp_path / "b", random_tensors(seed=1))]
     for source in sources:
         write_processor(source, SMALL)  # as checkpoints saved with their processor carry them
     out = str(tmp_path / "out")
-    code = (
-        "import sys; from sapsoup.cli import main; "
-        f"main(['merge', {sources[0]!r}, {sources[1]!r}, '-o', {out!r}, '--to', 'hf'], standalone_mode=False); "
-        "assert 'torch' not in sys.modules, 'torch was imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    merge_in_a_process_without_torch(sources, out)
     assert_close(read(out), {n: (a + b) / 2 for (n, a), b in zip(read(sources[0]).items(), read(sources[1]).values())})
