@@ -124,7 +124,7 @@ def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
 
     Parsed here rather than with `safetensors.safe_open` so that every byte range is checked against
     the file's size before anything is mapped, and each tensor can be mapped on its own
-    (`read_safetensor`). Files are written with the safetensors library.
+    (`read_safetensor`). Files are written by `safetensors_writer.py`, byte for byte as the library writes them.
     """
     try:
         size = os.path.getsize(file)
@@ -138,6 +138,8 @@ def safetensors_index(file: str) -> Dict[str, SafetensorsEntry]:
         for name, info in header.items():
             if name == "__metadata__":
                 continue
+            if info["dtype"] not in DTYPES_BY_NAME:
+                raise ValueError(f"tensor {name} has dtype {info['dtype']}, which sapsoup does not read")
             dtype = DTYPES_BY_NAME[info["dtype"]]
             shape = tuple(int(d) for d in info["shape"])
             start, end = (base + int(o) for o in info["data_offsets"])
