@@ -1,11 +1,13 @@
 """Peak memory and wall time of merging N base-sized Whisper checkpoints: sapsoup vs a naive script.
 
 Usage: python benchmarks/merge_memory.py [--sizes 2,4,8] [--rounds 3] [--workdir DIR] [--mergekit PATH]
+                                         [--to hf|openai]
 
 Each merge runs in a fresh Python process so its peak RSS (ru_maxrss of that child) is its own.
 The inputs are random Whisper-base-shaped Hugging Face folders (fp32 safetensors, as a Trainer
 saves them). The naive script is what many training repos ship: load every state dict, then
-average. `mergekit-pytorch` (linear merge of the safetensors files, float32) is measured too when
+average. With `--to openai` both write an fp16 `.pt` file (sapsoup's default for `.pt` outputs; it
+then needs torch for `torch.save`) and mergekit is not run. `mergekit-pytorch` (linear merge of the safetensors files, float32) is measured too when
 it is on PATH or given with --mergekit; it installs beside torch==2.13.0 in a separate venv:
 `python3 -m venv /tmp/mk && /tmp/mk/bin/pip install torch==2.13.0 mergekit`. The benchmark also
 prints the largest difference between sapsoup's and mergekit's results.
@@ -38,7 +40,10 @@ from safetensors.torch import load_file, save_file
 paths, out = sys.argv[1:-1], sys.argv[-1]
 states = [load_file(p + "/model.safetensors") for p in paths]
 merged = {k: sum(s[k].float() for s in states) / len(states) for k in states[0]}
-save_file(merged, out)
+if out.endswith(".pt"):  # the openai-whisper case: fp16, as sapsoup writes it by default
+    torch.save({k: v.half() for k, v in merged.items()}, out)
+else:
+    save_file(merged, out)
 """
 
 
@@ -121,12 +126,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir")
     parser.add_argument("--mergekit", default=shutil.which("mergekit-pytorch"), help="mergekit-pytorch executable")
+    parser.add_argument("--to", choices=["hf", "openai"], default="hf", help="output format of sapsoup and the naive script")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = args.workdir or tempfile.mkdtemp(prefix="sapsoup-bench-")
     inputs = make_inputs(workdir, max(sizes))
     sapsoup = shutil.which("sapsoup") or os.path.join(os.path.dirname(sys.executable), "sapsoup")
-    mergekit = args.mergekit
+    mergekit = args.mergekit if args.to == "hf" else None
+    suffix = ".hf" if args.to == "hf" else ".pt"
     largest_difference = None
     cache = os.path.join(workdir, "digest-cache")
     env = {**os.environ, "SAPSOUP_CACHE_DIR": cache}
@@ -135,15 +142,16 @@ def main():
         chosen = inputs[:n]
         out = os.path.join(workdir, f"out-{n}")
         runs = {"naive": [], "cold": [], "warm": [], "mergekit": []}
-        sapsoup_merge = [sapsoup, "merge", *chosen, "-o", out + ".hf", "--to", "hf"]
+        sapsoup_merge = [sapsoup, "merge", *chosen, "-o", out + suffix, "--to", args.to]
+        naive_out = out + (".naive.safetensors" if args.to == "hf" else ".naive.pt")
         for _ in range(args.rounds):
-            remove(out + ".naive.safetensors")
-            runs["naive"].append(measure([sys.executable, "-c", NAIVE, *chosen, out + ".naive.safetensors"], chosen))
+            remove(naive_out)
+            runs["naive"].append(measure([sys.executable, "-c", NAIVE, *chosen, naive_out], chosen))
             shutil.rmtree(cache, ignore_errors=True)
-            remove(out + ".hf")
-            runs["cold"].append(measure(sapsoup_merge, chosen, env))
-            remove(out + ".hf")
-            runs["warm"].append(measure(sapsoup_merge, chosen, env))
+            for kind in ("cold", "warm"):  # the cold run fills the digest cache for the warm one
+                remove(out + suffix)
+                remove(out + ".merge.json")
+                runs[kind].append(measure(sapsoup_merge, chosen, env))
             if mergekit:
                 remove(out + ".mergekit")
                 config = os.path.join(workdir, f"mergekit-{n}.yml")
@@ -163,8 +171,9 @@ def main():
             if name.startswith(f"out-{n}"):
                 remove(os.path.join(workdir, name))
 
-    print(f"Merging N random Whisper-base checkpoints (fp32 safetensors, 290 MB each; {os.cpu_count()} CPU cores; "
-          f"best of {args.rounds} rounds)")
+    written = "a Hugging Face folder" if args.to == "hf" else "an fp16 openai-whisper .pt"
+    print(f"Merging N random Whisper-base checkpoints (fp32 safetensors, 290 MB each) into {written}; "
+          f"{os.cpu_count()} CPU cores; best of {args.rounds} rounds")
     header = (f"{'N':>3} | {'naive RSS MB':>12} {'s':>5} | {'sapsoup RSS MB':>14} {'cold s':>6} {'warm s':>6} | "
               f"{'RSS ratio':>9} {'cold/naive':>10} {'warm/naive':>10}")
     if mergekit:

@@ -26,13 +26,13 @@ def read(path):
 
 
 def merge_in_a_process_without_torch(sources, out):
-    """`sapsoup merge SOURCES -o OUT --to hf` in a fresh process, failing if it imports torch."""
+    """`sapsoup merge SOURCES -o OUT` in a fresh process, failing if it imports torch."""
     import subprocess
     import sys
 
     code = (
         "import sys; from sapsoup.cli import main; "
-        f"main(['merge', *{list(sources)!r}, '-o', {out!r}, '--to', 'hf'], standalone_mode=False); "
+        f"main(['merge', *{list(sources)!r}, '-o', {out!r}], standalone_mode=False); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -202,12 +202,18 @@ def test_a_weight_list_that_does_not_match_the_inputs_is_refused(tmp_path):
 
 
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    from sapsoup.builder import pt_writer
+
     source = save_openai(tmp_path / "a.pt", random_tensors())
+    padding, calls = pt_writer._padding, []
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+    def interrupted(*args):  # stops the .pt writer after a few records
+        calls.append(args)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return padding(*args)
 
-    monkeypatch.setattr(torch, "save", interrupted)
+    monkeypatch.setattr(pt_writer, "_padding", interrupted)
     with pytest.raises(KeyboardInterrupt):
         merge_checkpoints([source, source], str(tmp_path / "out.pt"))
     assert outputs(tmp_path) == []
@@ -266,17 +272,18 @@ def test_a_finished_dict_of_tensors_is_written_in_either_format(tmp_path, to, ou
     assert_close(read(tmp_path / out), tensors)
 
 
-def test_a_bf16_output_holds_the_float32_mean_rounded_as_torch_rounds_it(tmp_path):
-    """The mean is rounded to bfloat16 (ml_dtypes) exactly as `tensor.to(torch.bfloat16)` rounds it."""
+@pytest.mark.parametrize("to, out, dtype", [("hf", "out", "bf16"), ("hf", "out", "fp16"), ("openai", "out.pt", "fp16")])
+def test_a_16_bit_output_holds_the_float32_mean_rounded_as_torch_rounds_it(tmp_path, to, out, dtype):
+    """numpy (float16) and ml_dtypes (bfloat16) round the mean exactly as `tensor.to(...)` does."""
     a, b = random_tensors(seed=1), random_tensors(seed=2)
     sources = [save_hf(tmp_path / "a", a), save_hf(tmp_path / "b", b)]
-    merge_checkpoints(sources, str(tmp_path / "out"), to="hf", dtype="bf16")
-    out = read(tmp_path / "out")
+    merge_checkpoints(sources, str(tmp_path / out), to=to, dtype=dtype)
+    written = read(tmp_path / out)
     for name in layout.canonical_names(SMALL):
         expected = a[name] * 0.5 + b[name] * 0.5
         if name != "model.encoder.embed_positions.weight":  # Whisper's fixed table stays float32
-            expected = expected.to(torch.bfloat16)
-        assert out[name].dtype == expected.dtype and torch.equal(out[name], expected), name
+            expected = expected.to({"bf16": torch.bfloat16, "fp16": torch.float16}[dtype])
+        assert written[name].dtype == expected.dtype and torch.equal(written[name], expected), name
 
 
 def test_hf_output_holds_its_merge_json(tmp_path):
@@ -349,14 +356,17 @@ def test_input_digests_are_the_same_whether_computed_or_remembered(tmp_path):
     assert digests == [[sha256_file(os.path.join(s, "model.safetensors"))] for s in sources]
 
 
-def test_merging_safetensors_into_a_hugging_face_folder_never_imports_torch(tmp_path):
-    """`import torch` alone costs more than merging two base checkpoints (benchmarks/RESULTS.md).
-    (A source without processor files needs transformers, and so torch, to build them.)"""
+@pytest.mark.parametrize("out", ["out", "out.pt"])
+def test_merging_safetensors_never_imports_torch(tmp_path, out):
+    """Into a Hugging Face folder or an openai-whisper .pt: `import torch` alone costs more than
+    merging two base checkpoints (benchmarks/RESULTS.md). (A source without processor files needs
+    transformers, and so torch, to build them for a Hugging Face output.)"""
     from sapsoup.builder.tokenizer import write_processor
 
     sources = [save_hf(tmp_path / "a", random_tensors()), save_hf(tmp_path / "b", random_tensors(seed=1))]
     for source in sources:
         write_processor(source, SMALL)  # as checkpoints saved with their processor carry them
-    out = str(tmp_path / "out")
+    out = str(tmp_path / out)
     merge_in_a_process_without_torch(sources, out)
-    assert_close(read(out), {n: (a + b) / 2 for (n, a), b in zip(read(sources[0]).items(), read(sources[1]).values())})
+    mean = {n: (a + b) / 2 for (n, a), b in zip(read(sources[0]).items(), read(sources[1]).values())}
+    assert_close(read(out), mean, atol=1e-3 if out.endswith(".pt") else 0.0)  # .pt: fp16 by default
