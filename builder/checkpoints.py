@@ -16,13 +16,14 @@ import mmap
 import os
 import re
 import struct
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import ctranslate2, layout
+from . import ctranslate2, layout, pytorch_file
 from .arrays import FLOAT_DTYPES, dtype_name, from_torch, to_torch
 from .errors import CheckpointError
 from .layout import WhisperShape
@@ -48,12 +49,53 @@ class Checkpoint:
         return self.path if self.step is None else f"{self.path} (step {self.step})"
 
 
-def _torch_dtype_name(dtype) -> str:
-    return str(dtype).replace("torch.", "")
+def _load_pickle(path: str):
+    """A PyTorch file's payload, its tensors as `pytorch_file.TensorRef`s (the zip format of every
+    PyTorch since 1.6, read without torch) or numpy arrays (other files, read by torch itself)."""
+    try:
+        return pytorch_file.load(path)
+    except pytorch_file.Unsupported:
+        return _as_arrays(_torch_load(path))
+    except Exception as error:  # zip, pickle and range errors alike: say which file
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: cannot load as a PyTorch file ({message})") from None
+
+
+def _as_arrays(value):
+    """`value` with every torch tensor replaced by a numpy array sharing its memory."""
+    import torch
+
+    if torch.is_tensor(value):
+        return from_torch(value)
+    if isinstance(value, dict):
+        return type(value)((key, _as_arrays(item)) for key, item in value.items())
+    return value
+
+
+def _is_tensor(value) -> bool:
+    return isinstance(value, (pytorch_file.TensorRef, np.ndarray))
+
+
+def _tensor(value, handle) -> np.ndarray:
+    """A tensor of a loaded pickle as an array: `TensorRef`s map their bytes from `handle`."""
+    if not isinstance(value, pytorch_file.TensorRef):
+        return value
+    try:
+        return value.read(handle)
+    except OSError as error:
+        raise CheckpointError(f"{handle.name}: {error}") from None
+
+
+def reads_tensor_by_tensor(checkpoint: "Checkpoint") -> bool:
+    """Whether `read_arrays` maps each tensor from the file on its own (safetensors, CTranslate2,
+    zip-format PyTorch files) rather than holding a whole file (legacy PyTorch pickles)."""
+    if checkpoint.format == "ctranslate2":
+        return True
+    return all(f.endswith(".safetensors") or zipfile.is_zipfile(f) for f in checkpoint.weight_files)
 
 
 def _torch_load(path: str) -> Dict:
-    """Load a PyTorch pickle safely; memory-map it when it is a zip-format file."""
+    """Load a PyTorch pickle that `pytorch_file` does not read, with torch, safely."""
     import torch
 
     try:
@@ -105,10 +147,8 @@ def _open_hf(path: str) -> Checkpoint:
 def _hf_file_metadata(file: str) -> Dict[str, Tuple[Tuple[int, ...], str]]:
     if file.endswith(".safetensors"):
         return {name: (entry.shape, dtype_name(entry.dtype)) for name, entry in safetensors_index(file).items()}
-    import torch
-
-    state = _torch_load(file)
-    return {k: (tuple(v.shape), _torch_dtype_name(v.dtype)) for k, v in state.items() if torch.is_tensor(v)}
+    state = _load_pickle(file)
+    return {k: (tuple(v.shape), dtype_name(v.dtype)) for k, v in state.items() if _is_tensor(v)}
 
 
 @dataclass
@@ -175,7 +215,7 @@ def read_safetensor(handle, entry: SafetensorsEntry) -> np.ndarray:
 
 
 def _open_openai(path: str) -> Checkpoint:
-    payload = _torch_load(path)
+    payload = _load_pickle(path)
     if not isinstance(payload, dict) or "dims" not in payload or "model_state_dict" not in payload:
         raise CheckpointError(f"{path}: not an openai-whisper checkpoint (no 'dims' and 'model_state_dict')")
     try:
@@ -186,7 +226,7 @@ def _open_openai(path: str) -> Checkpoint:
     shapes, dtypes = {}, set()
     for name, tensor in payload["model_state_dict"].items():
         shapes[to_hf.get(name, name)] = tuple(tensor.shape)
-        dtypes.add(_torch_dtype_name(tensor.dtype))
+        dtypes.add(dtype_name(tensor.dtype))
     return Checkpoint(path, "openai", shape, [path], None, {"dims": payload["dims"]}, shapes, sorted(dtypes))
 
 
@@ -304,10 +344,11 @@ def read_arrays(checkpoint: Checkpoint) -> Iterator[Callable[[str], np.ndarray]]
         with _hf_reader(checkpoint) as get:
             yield get
     elif checkpoint.format == "openai":
-        payload = _torch_load(checkpoint.path)
+        payload = _load_pickle(checkpoint.path)
         state = payload["model_state_dict"]
         to_openai = dict(layout.hf_openai_pairs(checkpoint.shape))
-        yield lambda name: from_torch(state[to_openai[name]])
+        with open(checkpoint.path, "rb") as handle:
+            yield lambda name: _tensor(state[to_openai[name]], handle)
         del payload, state
     else:
         index = ctranslate2.read_index(checkpoint.weight_files)
@@ -343,10 +384,12 @@ def _hf_reader(checkpoint: Checkpoint):
                 for name, entry in safetensors_index(file).items():
                     where[_canonical_hf_name(name)] = (lambda e, h=handle: read_safetensor(h, e), entry)
             else:
-                state = _torch_load(file)
+                state = _load_pickle(file)
+                handle = open(file, "rb")
+                handles.append(handle)
                 states.append(state)
                 for name in state:
-                    where[_canonical_hf_name(name)] = (lambda key, s=state: from_torch(s[key]), name)
+                    where[_canonical_hf_name(name)] = (lambda key, s=state, h=handle: _tensor(s[key], h), name)
 
         def get(name: str) -> np.ndarray:
             reader, key = where[name]

@@ -5,7 +5,7 @@ as (name, array) pairs that arrive one at a time (a merge streams its averaged t
 and write them atomically: into a temporary file or folder beside the target, renamed at the end,
 so an interrupted write leaves nothing that looks like a checkpoint. Each writer hands the sha256 of
 the weight files it wrote to `before_publish` (the merge's provenance), hashing the Hugging Face
-safetensors file while writing it. Neither imports torch (`safetensors_writer.py`, `pt_writer.py`).
+safetensors file while writing it. Neither imports torch (`safetensors_writer.py`, `pytorch_file.py`).
 `convert_checkpoint` chains a reader and a writer.
 
 Precision: the encoder's position table is Whisper's fixed sinusoid; it is always stored in float32
@@ -22,7 +22,7 @@ import numpy as np
 
 from sapsoup.atomic import atomic_path
 
-from . import layout, pt_writer
+from . import layout, pytorch_file
 from .arrays import BFLOAT16, is_float
 from .checkpoints import Checkpoint, open_checkpoint, read_arrays
 from .errors import CheckpointError
@@ -100,14 +100,14 @@ def write_openai(
     `before_publish(tmp_path, digests)` runs once the file is complete and before it takes its name
     (the merge uses it to write its provenance). Streamed tensors are cast as they arrive, so an
     fp16 output never holds the float32 model beside it. The file is written without torch
-    (`pt_writer.py`): importing torch would cost more than the rest of a merge.
+    (`pytorch_file.py`): importing torch would cost more than the rest of a merge.
     """
     dims = shape.openai_dims(out)
     received = {name: cast(name, array, dtype) for name, array in in_order(tensors, layout.canonical_names(shape))}
     state = {oa: received.pop(hf) for hf, oa in layout.hf_openai_pairs(shape)}
     payload = {"dims": dims, "model_state_dict": state}
     with atomic_path(out) as tmp:
-        pt_writer.save(payload, tmp, archive_name=os.path.splitext(os.path.basename(out))[0])
+        pytorch_file.save(payload, tmp, archive_name=os.path.splitext(os.path.basename(out))[0])
         if before_publish:
             before_publish(tmp, {os.path.basename(out): sha256_file(tmp)})
 

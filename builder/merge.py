@@ -7,12 +7,13 @@ weighted mean of weights. Three properties matter to users and are tested:
   the stored dtype, so fp16 inputs are not averaged in fp16; one input comes back unchanged and N
   copies of one input come back as that input;
 * bounded memory: inputs are read tensor by tensor and never held whole. When every input reads
-  one tensor at a time from its file (safetensors, CTranslate2), `weighted_mean` sums one tensor
-  over all inputs, hands the result to the writer and goes on to the next: memory holds a few
-  tensors, not a model, and the output is written and hashed while the next tensors are summed.
-  Pickled inputs (`.pt`, `.bin`) map whole files, so they are added one input after the other into
-  one running sum (`RunningSum`): one accumulator plus one input's pages. Either way, peak memory
-  does not grow with the number of inputs, and both orders give the same bits (tested);
+  one tensor at a time from its file (safetensors, CTranslate2, PyTorch's zip format),
+  `weighted_mean` sums one tensor over all inputs, hands the result to the writer and goes on to
+  the next: memory holds a few tensors, not a model, and the output is written and hashed while
+  the next tensors are summed. Legacy PyTorch pickles (before PyTorch 1.6) load whole, so they are
+  added one input after the other into one running sum (`RunningSum`): one accumulator plus one
+  input. Either way, peak memory does not grow with the number of inputs, and both orders give the
+  same bits (tested);
 * checked: names, shapes, vocabulary sizes, weights and finiteness are verified, and nothing takes
   the output's name until the whole result exists and is finite. NaN and Inf propagate through a
   weighted sum (even with weight 0), so each result tensor is tested once and the inputs are
@@ -37,7 +38,7 @@ from sapsoup.atomic import write_json
 
 from . import layout
 from .arrays import is_float
-from .checkpoints import Checkpoint, open_checkpoint, read_arrays
+from .checkpoints import Checkpoint, open_checkpoint, read_arrays, reads_tensor_by_tensor
 from .errors import CheckpointError
 from .hashing import FileHashes
 from .sources import expand_sources
@@ -141,14 +142,6 @@ def add_weighted(
             np.multiply(flat[start:stop], factor, out=part, dtype=accumulate)
             np.add(flat_total[start:stop], part, out=flat_total[start:stop])
     return total
-
-
-def reads_tensor_by_tensor(checkpoint: Checkpoint) -> bool:
-    """Whether `read_tensors` reads each tensor from the file on demand (safetensors, CTranslate2)
-    rather than from a whole memory-mapped pickle, whose pages stay mapped until it is closed."""
-    if checkpoint.format == "hf":
-        return all(f.endswith(".safetensors") for f in checkpoint.weight_files)
-    return checkpoint.format == "ctranslate2"
 
 
 def weighted_mean(

@@ -51,10 +51,11 @@ def save_hf(folder, tensors, shape: WhisperShape = SMALL, dtype=torch.float32):
     return str(folder)
 
 
-def save_openai(path, tensors, shape: WhisperShape = SMALL, dtype=torch.float32):
-    """An openai-whisper checkpoint written the way OpenAI's own files are."""
+def save_openai(path, tensors, shape: WhisperShape = SMALL, dtype=torch.float32, legacy: bool = False):
+    """An openai-whisper checkpoint written the way OpenAI's own files are (`legacy`: in the
+    pickle format of PyTorch before 1.6, which is not a zip archive)."""
     state = {oa: tensors[hf].to(dtype) for hf, oa in layout.hf_openai_pairs(shape)}
-    torch.save({"dims": shape.openai_dims(), "model_state_dict": state}, path)
+    torch.save({"dims": shape.openai_dims(), "model_state_dict": state}, path, _use_new_zipfile_serialization=not legacy)
     return str(path)
 
 

@@ -25,14 +25,14 @@ def read(path):
     return {name: to_torch(array) for name, array in load_canonical(open_checkpoint(str(path))).items()}
 
 
-def merge_in_a_process_without_torch(sources, out):
-    """`sapsoup merge SOURCES -o OUT` in a fresh process, failing if it imports torch."""
+def merge_in_a_process_without_torch(sources, out, *options):
+    """`sapsoup merge SOURCES -o OUT [OPTIONS]` in a fresh process, failing if it imports torch."""
     import subprocess
     import sys
 
     code = (
         "import sys; from sapsoup.cli import main; "
-        f"main(['merge', *{list(sources)!r}, '-o', {out!r}], standalone_mode=False); "
+        f"main(['merge', *{list(sources)!r}, '-o', {out!r}, *{list(options)!r}], standalone_mode=False); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -112,11 +112,12 @@ def test_formats_can_be_mixed(tmp_path):
 
 
 def test_summing_tensor_by_tensor_or_input_by_input_gives_the_same_bits(tmp_path):
-    """safetensors inputs are summed one tensor over all inputs at a time, pickles one input after
-    the other: the same operations per element, so the same output file."""
+    """safetensors inputs are summed one tensor over all inputs at a time, legacy pickles one input
+    after the other: the same operations per element, so the same output file."""
     inputs = [random_tensors(seed=20 + i, dtype=dtype) for i, dtype in enumerate((torch.float16, torch.bfloat16, torch.float32))]
     folders = [save_hf(tmp_path / f"hf{i}", t, dtype=t["model.decoder.layer_norm.bias"].dtype) for i, t in enumerate(inputs)]
-    pickles = [save_openai(tmp_path / f"{i}.pt", t, dtype=t["model.decoder.layer_norm.bias"].dtype) for i, t in enumerate(inputs)]
+    pickles = [save_openai(tmp_path / f"{i}.pt", t, dtype=t["model.decoder.layer_norm.bias"].dtype, legacy=True)
+               for i, t in enumerate(inputs)]
     weights = [0.3, 0.5, 0.2]
     merge_checkpoints(folders, str(tmp_path / "out-streamed"), weights=weights, to="hf")
     merge_checkpoints(pickles, str(tmp_path / "out-running"), weights=weights, to="hf")
@@ -202,10 +203,10 @@ def test_a_weight_list_that_does_not_match_the_inputs_is_refused(tmp_path):
 
 
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
-    from sapsoup.builder import pt_writer
+    from sapsoup.builder import pytorch_file
 
     source = save_openai(tmp_path / "a.pt", random_tensors())
-    padding, calls = pt_writer._padding, []
+    padding, calls = pytorch_file._padding, []
 
     def interrupted(*args):  # stops the .pt writer after a few records
         calls.append(args)
@@ -213,7 +214,7 @@ def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return padding(*args)
 
-    monkeypatch.setattr(pt_writer, "_padding", interrupted)
+    monkeypatch.setattr(pytorch_file, "_padding", interrupted)
     with pytest.raises(KeyboardInterrupt):
         merge_checkpoints([source, source], str(tmp_path / "out.pt"))
     assert outputs(tmp_path) == []
@@ -370,3 +371,12 @@ def test_merging_safetensors_never_imports_torch(tmp_path, out):
     merge_in_a_process_without_torch(sources, out)
     mean = {n: (a + b) / 2 for (n, a), b in zip(read(sources[0]).items(), read(sources[1]).values())}
     assert_close(read(out), mean, atol=1e-3 if out.endswith(".pt") else 0.0)  # .pt: fp16 by default
+
+
+def test_merging_pytorch_files_that_torch_wrote_never_imports_torch(tmp_path):
+    """openai-whisper .pt files (zip format) are read by sapsoup itself, tensor by tensor."""
+    a, b = random_tensors(seed=1), random_tensors(seed=2)
+    sources = [save_openai(tmp_path / "a.pt", a), save_openai(tmp_path / "b.pt", b)]
+    out = str(tmp_path / "out.pt")
+    merge_in_a_process_without_torch(sources, out, "--dtype", "fp32")
+    assert_close(read(out), {name: a[name] * 0.5 + b[name] * 0.5 for name in a})
