@@ -20,7 +20,6 @@ The model is converted with CTranslate2's own converter from the Hugging Face fo
 import argparse
 import os
 import tempfile
-import time
 import types
 
 
@@ -57,16 +56,6 @@ def ct2_stand_in(ct2_model, dims):
     return model
 
 
-def best_of(rounds, run):
-    best, value = None, None
-    for _ in range(rounds):
-        started = time.perf_counter()
-        value = run()
-        seconds = time.perf_counter() - started
-        best = seconds if best is None else min(best, seconds)
-    return best, value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dev", help="a prepared dev folder (default: a synthetic one)")
@@ -81,7 +70,7 @@ def main() -> None:
     import whisper
     from ctranslate2.converters import TransformersConverter
 
-    from dev_scoring_speed import first_window, prepare_subset
+    from dev_scoring_speed import best_of, first_window, prepare_subset
     from sapsoup.builder.pretrained import write_pretrained
     from sapsoup.postprocess import PostprocessOptions
     from sapsoup.submission import decoding
