@@ -8,6 +8,8 @@ running a model. numpy has no bfloat16; ml_dtypes (the JAX team's numpy dtypes) 
 Crossing to torch and back shares memory: no copy.
 """
 
+import mmap
+
 import ml_dtypes
 import numpy as np
 
@@ -24,6 +26,24 @@ def dtype_name(dtype) -> str:
 
 def is_float(array: np.ndarray) -> bool:
     return array.dtype in FLOAT_DTYPES
+
+
+def map_array(handle, start: int, dtype: np.dtype, count: int) -> np.ndarray:
+    """`count` elements of `dtype` at byte `start` of an open file, memory-mapped copy-on-write.
+
+    Only these bytes' pages are mapped, and the mapping lives exactly as long as the array, so a
+    merge that adds and drops one tensor at a time keeps one tensor mapped; writing to the array
+    changes a private copy, never the file. Raises OSError naming the byte range.
+    """
+    if count == 0:
+        return np.empty(0, dtype=dtype)
+    end = start + count * dtype.itemsize
+    base = start - start % mmap.ALLOCATIONGRANULARITY
+    try:
+        mapping = mmap.mmap(handle.fileno(), end - base, access=mmap.ACCESS_COPY, offset=base)
+    except (OSError, ValueError) as error:
+        raise OSError(f"cannot map bytes {start}-{end} ({error})") from None
+    return np.frombuffer(mapping, dtype=dtype, count=count, offset=start - base)
 
 
 def to_torch(array: np.ndarray):

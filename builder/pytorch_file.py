@@ -31,7 +31,6 @@ bytes, so a merge can read a pickled checkpoint one tensor at a time, as it read
 import collections
 import hashlib
 import io
-import mmap
 import pickle
 import struct
 import sys
@@ -41,7 +40,7 @@ from typing import BinaryIO, Dict, Tuple
 
 import numpy as np
 
-from .arrays import BFLOAT16
+from .arrays import BFLOAT16, map_array
 from .errors import CheckpointError
 
 ALIGNMENT = 64
@@ -191,13 +190,7 @@ class TensorRef:
         """The tensor, mapping only its bytes, copy-on-write: the file is never changed."""
         if self.count == 0:
             return np.empty(self.shape, dtype=self.dtype)
-        end = self.start + self.count * self.dtype.itemsize
-        base = self.start - self.start % mmap.ALLOCATIONGRANULARITY
-        try:
-            mapping = mmap.mmap(handle.fileno(), end - base, access=mmap.ACCESS_COPY, offset=base)
-        except (OSError, ValueError) as error:
-            raise OSError(f"cannot map bytes {self.start}-{end} ({error})") from None
-        flat = np.frombuffer(mapping, dtype=self.dtype, count=self.count, offset=self.start - base)
+        flat = map_array(handle, self.start, self.dtype, self.count)
         strides = tuple(s * self.dtype.itemsize for s in self.strides)
         return np.lib.stride_tricks.as_strided(flat, shape=self.shape, strides=strides)
 
