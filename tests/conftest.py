@@ -40,14 +40,19 @@ def random_tensors(shape: WhisperShape = SMALL, seed: int = 0, dtype=torch.float
     return tensors
 
 
-def save_hf(folder, tensors, shape: WhisperShape = SMALL, dtype=torch.float32):
-    """A Hugging Face folder written by transformers itself (not by sapsoup)."""
+def save_hf(folder, tensors, shape: WhisperShape = SMALL, dtype=torch.float32, safetensors: bool = True):
+    """A Hugging Face folder written by transformers itself (not by sapsoup); with
+    `safetensors=False`, a `pytorch_model.bin` instead: the pickled state dict that transformers
+    wrote before it moved to safetensors (this version no longer writes it)."""
     from transformers import WhisperConfig, WhisperForConditionalGeneration
 
     config = WhisperConfig(**shape.hf_config())
     model = WhisperForConditionalGeneration(config)
     model.load_state_dict({**tensors, "proj_out.weight": tensors["model.decoder.embed_tokens.weight"]}, strict=True)
     model.to(dtype).save_pretrained(folder)
+    if not safetensors:
+        os.remove(os.path.join(folder, "model.safetensors"))
+        torch.save(model.state_dict(), os.path.join(folder, "pytorch_model.bin"))
     return str(folder)
 
 

@@ -380,3 +380,13 @@ def test_merging_pytorch_files_that_torch_wrote_never_imports_torch(tmp_path):
     out = str(tmp_path / "out.pt")
     merge_in_a_process_without_torch(sources, out, "--dtype", "fp32")
     assert_close(read(out), {name: a[name] * 0.5 + b[name] * 0.5 for name in a})
+
+
+def test_a_pytorch_model_bin_folder_is_read_without_torch_like_its_safetensors_twin(tmp_path):
+    """transformers' pickled `pytorch_model.bin` (a state dict with its `_metadata`) is an input too."""
+    tensors = random_tensors(seed=3)
+    pickled = save_hf(tmp_path / "bin", tensors, safetensors=False)
+    assert [os.path.basename(f) for f in open_checkpoint(pickled).weight_files] == ["pytorch_model.bin"]
+    out = str(tmp_path / "out.pt")
+    merge_in_a_process_without_torch([pickled, save_hf(tmp_path / "st", tensors)], out, "--dtype", "fp32")
+    assert_close(read(out), tensors)
