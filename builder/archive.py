@@ -33,6 +33,8 @@ import torch
 
 from sapsoup.atomic import atomic_path
 
+from .pytorch_file import record_data_start
+
 TARGETS = ("sapc1", "sapc2")
 MODEL_FILE = "model.pt"
 MANIFEST_FILE = "sapsoup.json"
@@ -261,11 +263,9 @@ def pin_serialization_id(path: str) -> None:
     new_crc = struct.pack("<I", zlib.crc32(new_id))
     name = info.filename.encode()
     with open(path, "r+b") as handle:
-        handle.seek(info.header_offset)
-        header = handle.read(30)
-        name_length, extra_length = struct.unpack("<HH", header[26:30])
-        data_start = info.header_offset + 30 + name_length + extra_length
-        if header[14:18] != b"\0\0\0\0":
+        data_start = record_data_start(handle, info)
+        handle.seek(info.header_offset + 14)  # the local header's CRC-32, zero when a descriptor follows
+        if handle.read(4) != b"\0\0\0\0":
             handle.seek(info.header_offset + 14)
             handle.write(new_crc)
         handle.seek(data_start)

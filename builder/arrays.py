@@ -1,10 +1,9 @@
 """Weights as numpy arrays: dtypes by name, and the crossing to and from torch.
 
-sapsoup reads, averages and writes weights as numpy arrays, so that merging safetensors (or
-CTranslate2) checkpoints into a Hugging Face folder never imports torch: on a 2-core machine
-`import torch` alone took 1.3-1.7 s, most of a 2-s merge (benchmarks/RESULTS.md). torch is imported
-only where it is needed: loading pickles (`.pt`, `.bin`), writing openai-whisper `.pt` files and
-running a model. numpy has no bfloat16; ml_dtypes (the JAX team's numpy dtypes) provides it.
+sapsoup reads, averages and writes weights as numpy arrays, so that a merge never imports torch:
+on a 2-core machine `import torch` alone took 1.1-1.7 s, more than a whole merge of two base
+checkpoints (benchmarks/RESULTS.md). torch is imported only where it is needed: legacy pickles
+(before PyTorch 1.6), the encoder position table of CTranslate2 sources, and running a model. numpy has no bfloat16; ml_dtypes (the JAX team's numpy dtypes) provides it.
 Crossing to torch and back shares memory: no copy.
 """
 

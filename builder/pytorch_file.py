@@ -239,8 +239,8 @@ _ALLOWED = {
 }
 
 
-def _data_start(handle: BinaryIO, info: zipfile.ZipInfo) -> int:
-    """Where a stored record's bytes begin: after its local header, name and extra field."""
+def record_data_start(handle: BinaryIO, info: zipfile.ZipInfo) -> int:
+    """Where a stored zip record's bytes begin: after its local header, name and extra field."""
     handle.seek(info.header_offset)
     header = handle.read(30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
@@ -273,7 +273,7 @@ class _Unpickler(pickle.Unpickler):
                 raise Unsupported(f"storage {key} is compressed")
             if info.file_size != int(numel) * storage_type.dtype.itemsize:
                 raise ValueError(f"storage {key} holds {info.file_size} bytes, not {numel} elements")
-            self.records[key] = _Record(storage_type.dtype, _data_start(self.handle, info), int(numel))
+            self.records[key] = _Record(storage_type.dtype, record_data_start(self.handle, info), int(numel))
         return self.records[key]
 
 
