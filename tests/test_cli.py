@@ -35,7 +35,7 @@ def test_the_top_level_help_shows_each_verbs_own_summary(verb):
 def test_the_top_level_help_imports_no_command_module():
     script = (
         "import sys\nfrom sapsoup.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print('LOADED', sorted(m for m in sys.modules if m.startswith('sapsoup.cli_') or m == 'torch'))"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith('sapsoup.cli.') or m == 'torch'))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "LOADED []"

@@ -316,7 +316,7 @@ def test_validate_ablation_scores_each_postprocessing_rule_switched_off(tmp_path
 
 
 def test_validate_packs_a_checkpoint_baseline_with_the_candidates_settings(tmp_path, dev, monkeypatch):
-    from sapsoup import cli_build
+    from sapsoup.cli import build as cli_build
 
     calls = []
 

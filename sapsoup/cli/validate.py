@@ -183,7 +183,7 @@ def _baseline_archive(baseline: Path, candidate: server.Replay, workdir: Path) -
         return baseline, []
     if not (str(baseline).startswith("pretrained:") or baseline.exists()):
         raise click.ClickException(f"{baseline}: no such archive or checkpoint")
-    from sapsoup.cli_build import build
+    from sapsoup.cli.build import build
 
     settings = candidate.layout.sapsoup_json
     out = workdir / "baseline-build" / "baseline.zip"

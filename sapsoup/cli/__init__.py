@@ -1,6 +1,6 @@
 """The `sapsoup` command line: one verb per job.
 
-Each verb lives in its own `cli_<area>.py` module and is imported only when it runs, so that
+Each verb lives in a module of this package (`sapsoup/cli/<area>.py`) and is imported only when it runs, so that
 `sapsoup merge` does not pay for importing the corpus synthesiser or the scorer (seconds each).
 `sapsoup --help` lists the verbs from `SUMMARIES` instead of importing every module (3.7 s -> 0.1 s);
 a test keeps each summary equal to its command's own.
@@ -11,17 +11,17 @@ import importlib
 import click
 
 COMMANDS = {
-    "pretrained": "sapsoup.cli_builder:pretrained",
-    "convert": "sapsoup.cli_builder:convert",
-    "inspect": "sapsoup.cli_builder:inspect",
-    "corpus": "sapsoup.cli_corpus:corpus",
-    "merge": "sapsoup.cli_builder:merge",
-    "select": "sapsoup.cli_select:select",
-    "postprocess": "sapsoup.cli_postprocess:postprocess",
-    "build": "sapsoup.cli_build:build",
-    "dev": "sapsoup.cli_validate:dev",
-    "validate": "sapsoup.cli_validate:validate",
-    "demo": "sapsoup.cli_demo:demo",
+    "pretrained": "sapsoup.cli.checkpoints:pretrained",
+    "convert": "sapsoup.cli.checkpoints:convert",
+    "inspect": "sapsoup.cli.checkpoints:inspect",
+    "corpus": "sapsoup.cli.corpus:corpus",
+    "merge": "sapsoup.cli.checkpoints:merge",
+    "select": "sapsoup.cli.select:select",
+    "postprocess": "sapsoup.cli.postprocess:postprocess",
+    "build": "sapsoup.cli.build:build",
+    "dev": "sapsoup.cli.validate:dev",
+    "validate": "sapsoup.cli.validate:validate",
+    "demo": "sapsoup.cli.demo:demo",
 }
 
 
