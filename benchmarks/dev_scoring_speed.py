@@ -30,7 +30,7 @@ import time
 
 def prepare_subset(folder: str, utterances: int) -> str:
     """A synthetic corpus prepared as a dev folder with about `utterances` dev utterances."""
-    from sapsoup.corpus import write_corpus
+    from sapsoup.demo.corpus import write_corpus
     from sapsoup.validate.devset import prepare_dev
 
     per_speaker = max(3, (utterances + 1) // 2)

@@ -133,7 +133,7 @@ SENTENCES = [
 @pytest.fixture(scope="session")
 def clean_speech():
     """(text, 16 kHz float32 audio) pairs of clean eSpeak NG speech."""
-    from sapsoup.speech import synthesize_clean
+    from sapsoup.demo.speech import synthesize_clean
 
     return [(text, synthesize_clean(text)) for text in SENTENCES]
 

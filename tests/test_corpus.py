@@ -1,4 +1,4 @@
-"""The synthetic SAP-style corpus (sapsoup.corpus, sapsoup.prompts, `sapsoup corpus synth`)."""
+"""The synthetic SAP-style corpus (sapsoup.demo.corpus, sapsoup.demo.prompts, `sapsoup corpus synth`)."""
 
 import hashlib
 import json
@@ -10,7 +10,7 @@ import pytest
 import soundfile
 from click.testing import CliRunner
 
-from sapsoup import corpus, prompts, speech
+from sapsoup.demo import corpus, prompts, speech
 from sapsoup.cli import main
 
 SPEAKERS, UTTERANCES, SEED = 3, 4, 7

@@ -15,7 +15,7 @@ import soundfile
 import torch
 from click.testing import CliRunner
 
-from sapsoup import finetune as ft
+from sapsoup.demo import finetune as ft
 from sapsoup.builder.layout import WhisperShape
 from sapsoup.builder.tokenizer import build_hf_tokenizer, whisper_tokenizer, write_processor
 from sapsoup.cli import main

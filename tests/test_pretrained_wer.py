@@ -1,7 +1,7 @@
 """The converted real tiny.en really recognises speech: WER on clean corpus utterances."""
 
 import soundfile
-from sapsoup.corpus import iter_files, write_corpus
+from sapsoup.demo.corpus import iter_files, write_corpus
 from sapsoup.postprocess import postprocess
 from sapsoup.validate.normalize import normalize_reference
 from sapsoup.validate.scoring import score_sapc1

@@ -1,4 +1,4 @@
-"""eSpeak NG synthesis and the dysarthria-like perturbations (sapsoup.speech)."""
+"""eSpeak NG synthesis and the dysarthria-like perturbations (sapsoup.demo.speech)."""
 
 import os
 import stat
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from sapsoup import prompts, speech
+from sapsoup.demo import prompts, speech
 
 SENTENCE = "the quick brown fox jumps over the lazy dog near the river bank"
 

@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sapsoup import corpus as corpus_lib
-from sapsoup import speech
+from sapsoup.demo import corpus as corpus_lib
+from sapsoup.demo import speech
 
 
 @click.group("corpus")

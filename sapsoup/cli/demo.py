@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sapsoup import finetune as finetune_lib
+from sapsoup.demo import finetune as finetune_lib
 
 
 @click.group("demo")

@@ -63,7 +63,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import soundfile
 
-from sapsoup import corpus as corpus_lib
+from sapsoup.demo import corpus as corpus_lib
 from sapsoup.atomic import atomic_path, write_json
 
 # Only local folders are ever loaded; should transformers look for anything on a hub, it must fail

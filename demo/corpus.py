@@ -29,7 +29,8 @@ from typing import Callable, Iterator
 import numpy as np
 import soundfile
 
-from sapsoup import __version__, prompts, speech
+from sapsoup import __version__
+from sapsoup.demo import prompts, speech
 from sapsoup.atomic import atomic_path
 
 ETIOLOGIES = ("ALS", "Cerebral Palsy", "Down Syndrome", "Parkinson's Disease", "Stroke")
