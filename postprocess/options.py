@@ -14,7 +14,8 @@ FILLER_STYLES = ("brackets", "parentheses", "drop", "keep")
 
 # The per-rule toggles, in the order the pipeline applies them. "fillers" is a
 # style (switch it off with "keep"); the others are booleans (switch off with False).
-RULES = ("numbers", "spelled_letters", "acronyms", "joined_words", "fillers")
+# "numbers" also writes out the abbreviations NeMo expands ("Dr." -> "doctor").
+RULES = ("acronyms", "numbers", "spelled_letters", "joined_words", "fillers")
 
 
 @dataclass(frozen=True)
