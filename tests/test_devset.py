@@ -1,5 +1,6 @@
 """`dev prepare`: SAP-layout data in, the organisers' dev layout out."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import soundfile
 from click.testing import CliRunner
 
 from sapsoup.cli import main
+from sapsoup.editions import sapc2_normalizer
 from sapsoup.validate import devset
 
 
@@ -210,16 +212,6 @@ def test_subset_fraction_outside_zero_one_is_refused():
         devset.draw_subset([1.0], 0.0, seed=0)
 
 
-def test_resampling_keeps_a_tone_and_removes_what_would_alias():
-    source = 44100
-    t = np.arange(source) / source
-    kept = devset.resample(np.sin(2 * np.pi * 1000 * t), source, 16000)
-    ideal = np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)
-    assert np.max(np.abs(kept - ideal)[400:-400]) < 1e-3
-    folded = devset.resample(np.sin(2 * np.pi * 12000 * t), source, 16000)  # above the new Nyquist
-    assert np.max(np.abs(folded[400:-400])) < 1e-3
-
-
 def test_rerunning_prepare_replaces_the_split_and_leaves_no_staging_folder(tmp_path):
     sap = make_sap_dir(tmp_path)
     devset.prepare_dev(sap, tmp_path / "dev")
@@ -256,7 +248,7 @@ def test_a_split_where_nothing_can_be_prepared_fails_and_leaves_no_output(tmp_pa
 
 
 def test_the_synthetic_corpus_is_prepared_with_its_dev_speakers_and_long_passages(tmp_path):
-    from sapsoup import corpus
+    from sapsoup.demo import corpus
 
     corpus.write_corpus(tmp_path / "corpus", speakers=2, utterances=3, seed=0, severity="clean")
     dev_speakers = set(corpus.read_splits(tmp_path / "corpus")["dev"])
@@ -266,3 +258,147 @@ def test_the_synthetic_corpus_is_prepared_with_its_dev_speakers_and_long_passage
     assert any(row.duration > 30 for row in summary.prepared)
     split = devset.load_dev_split(tmp_path / "dev", "dev")
     assert all(ref.strip() for ref in split.ref1 + split.ref2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audio as the organisers convert it
+
+
+def chirp_with_noise(seconds: float, rate: int, channels: int = 1, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(round(seconds * rate))) / rate
+    mono = 0.5 * np.sin(2 * np.pi * (100 + 3000 * t) * t) + 0.1 * rng.standard_normal(len(t))
+    return np.stack([mono, 0.7 * np.roll(mono, 37)], axis=1) if channels > 1 else mono
+
+
+def organisers_wav(path: Path, tmp_path: Path) -> np.ndarray:
+    """What their utils/resample.py writes for `path`, read back as int16."""
+    librosa = pytest.importorskip("librosa")
+    data, rate = soundfile.read(str(path))
+    if data.ndim > 1:
+        data = data.mean(axis=1)
+    if rate != 16000:
+        data = librosa.resample(y=data, orig_sr=rate, target_sr=16000)
+    soundfile.write(str(tmp_path / "theirs.wav"), data, 16000)
+    return soundfile.read(str(tmp_path / "theirs.wav"), dtype="int16")[0]
+
+
+KINDS = {  # name: rate, channels, subtype
+    "r22050": (22050, 1, "PCM_16"), "r44100": (44100, 1, "PCM_16"), "r8000": (8000, 1, "PCM_16"),
+    "stereo": (44100, 2, "PCM_16"), "pcm24": (48000, 1, "PCM_24"), "float": (22050, 1, "FLOAT"),
+    "plain": (16000, 1, "PCM_16"),
+}
+
+
+def test_prepared_wavs_equal_the_organisers_conversion_sample_for_sample(tmp_path):
+    sap = tmp_path / "sap"
+    write_speaker(sap, "spk", "ALS", [{"name": f"spk_{kind}.wav", "transcript": "good words"} for kind in KINDS])
+    for seed, (kind, (rate, channels, subtype)) in enumerate(KINDS.items()):
+        signal = chirp_with_noise(1.3 + 1 / rate, rate, channels, seed)
+        soundfile.write(str(sap / "spk" / f"spk_{kind}.wav"), signal, rate, subtype=subtype)
+    summary = devset.prepare_dev(sap, tmp_path / "dev")
+    assert summary.resampled == 6
+    for kind in KINDS:
+        mine, _ = soundfile.read(str(tmp_path / "dev" / "data" / "dev" / f"spk_{kind}.wav"), dtype="int16")
+        theirs = organisers_wav(sap / "spk" / f"spk_{kind}.wav", tmp_path)
+        assert len(mine) == len(theirs) and np.array_equal(mine, theirs), kind
+    rows = {row.id: row for row in summary.prepared}
+    assert rows["spk_r22050"].duration == pytest.approx(len(theirs) / 16000)
+
+
+def test_timed_transcript_is_cut_after_conversion_in_pydubs_milliseconds(tmp_path):
+    sap = tmp_path / "sap"
+    write_speaker(sap, "spk", "ALS", [{"name": "spk_t.wav", "transcript": "#ts\n1.001 1.5 hello\n2.0 2.5 there"}])
+    soundfile.write(str(sap / "spk" / "spk_t.wav"), chirp_with_noise(3.0, 22050), 22050, subtype="PCM_16")
+    summary = devset.prepare_dev(sap, tmp_path / "dev")
+    whole = organisers_wav(sap / "spk" / "spk_t.wav", tmp_path)
+    mine, _ = soundfile.read(str(tmp_path / "dev" / "data" / "dev" / "spk_t.wav"), dtype="int16")
+    # 1.001 s is 1000.9999999999999 ms: pydub starts at sample 16015.
+    assert np.array_equal(mine, np.concatenate([whole[16015:24000], whole[32000:40000]]))
+    assert summary.prepared[0].duration == pytest.approx(len(mine) / 16000)
+
+
+def test_timed_transcript_that_already_fits_its_audio_is_not_cut(tmp_path):
+    sap = tmp_path / "sap"
+    write_speaker(sap, "spk", "ALS", [{"name": "spk_t.wav", "transcript": "#ts\n0.0 1.2 hello\n1.2 1.99 there"}])
+    soundfile.write(str(sap / "spk" / "spk_t.wav"), tone(2.0, 16000), 16000, subtype="PCM_16")
+    summary = devset.prepare_dev(sap, tmp_path / "dev")
+    assert summary.cut == 0
+    assert soundfile.info(str(tmp_path / "dev" / "data" / "dev" / "spk_t.wav")).frames == 32000
+
+
+def test_a_span_past_the_end_of_the_audio_is_cut_at_the_end_and_named(tmp_path):
+    sap = tmp_path / "sap"
+    write_speaker(sap, "spk", "ALS", [{"name": "spk_t.wav", "transcript": "#ts\n0.5 1.0 hello\n1.5 4.0 there"}])
+    soundfile.write(str(sap / "spk" / "spk_t.wav"), tone(2.0, 16000), 16000, subtype="PCM_16")
+    warnings = []
+    summary = devset.prepare_dev(sap, tmp_path / "dev", warn=warnings.append)
+    assert [row.id for row in summary.prepared] == ["spk_t"]
+    assert soundfile.info(str(tmp_path / "dev" / "data" / "dev" / "spk_t.wav")).frames == 8000 + 8000
+    assert any("span 1.5-4.0 s ends after the audio (2.000 s)" in message for message in warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# The SAPC2 manifest
+
+
+def read_manifest_csv(dev: Path, split: str = "dev") -> list[dict]:
+    """As the organisers' local_decode.py and evaluate.py read it."""
+    with open(dev / "manifest" / f"{split}.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_sapc2_manifest_has_the_organisers_columns_in_their_order(prepared):
+    root, _, _, _ = prepared
+    raw = (root / "dev" / "manifest" / "dev.csv").read_bytes()
+    assert raw.startswith(b"id,speaker,etiology,audio_filepath,duration,text,"
+                          b"norm_text_with_disfluency,norm_text_without_disfluency\r\n")
+    assert raw.count(b"\r\n") == raw.count(b"\n") == 1 + 5
+
+
+def test_sapc2_manifest_rows_follow_the_tsv_and_point_at_the_prepared_wavs(prepared):
+    root, _, summary, _ = prepared
+    rows = read_manifest_csv(root / "dev")
+    assert [row["id"] for row in rows] == [meta.id for meta in summary.prepared]
+    for row, meta in zip(rows, summary.prepared):
+        wav = root / "dev" / row["audio_filepath"]  # local_decode.py joins --data-root with it
+        assert row["audio_filepath"] == f"data/dev/{row['id']}.wav" and wav.is_file()
+        assert float(row["duration"]) == soundfile.info(str(wav)).frames / 16000
+        assert (row["speaker"], row["etiology"]) == (meta.speaker, meta.etiology)
+    assert summary.sapc2_rows == 5
+
+
+def test_sapc2_manifest_references_are_the_sapc2_normalisers(prepared):
+    root, _, _, _ = prepared
+    rows = {row["id"]: row for row in read_manifest_csv(root / "dev")}
+    plain = rows["spk1_plain"]
+    assert plain["text"] == "Hello (um) world"
+    assert plain["norm_text_with_disfluency"] == sapc2_normalizer.reference("Hello (um) world", remove_parentheses=False)
+    assert plain["norm_text_without_disfluency"] == sapc2_normalizer.reference("Hello (um) world", remove_parentheses=True)
+    assert rows["spk2_timed"]["text"] == "good morning everyone"  # the words of the cut audio
+
+
+def test_sapc2_text_drops_a_dis_line_and_deletes_newlines_as_the_organisers_do(tmp_path):
+    sap = tmp_path / "sap"
+    write_speaker(sap, "spk", "Stroke", [{"name": "a.wav", "transcript": "#dis\nTurn on,\nthe \"big\" light\n"}])
+    soundfile.write(str(sap / "spk" / "a.wav"), tone(0.5, 16000), 16000)
+    devset.prepare_dev(sap, tmp_path / "dev")
+    row = read_manifest_csv(tmp_path / "dev")[0]
+    assert row["text"] == 'Turn on,the "big" light'
+    assert '"Turn on,the ""big"" light"' in (tmp_path / "dev" / "manifest" / "dev.csv").read_text(encoding="utf-8")
+
+
+def test_an_empty_sapc2_reference_leaves_the_row_out_of_the_csv_only(tmp_path):
+    sap = tmp_path / "sap"
+    write_speaker(sap, "spk", "Stroke", [
+        {"name": "a.wav", "transcript": "fine words"},
+        {"name": "b.wav", "transcript": "Mhm."},  # SAPC1 keeps MHM; SAPC2 drops the filler
+    ])
+    for name in ("a.wav", "b.wav"):
+        soundfile.write(sap / "spk" / name, tone(0.5, 16000), 16000)
+    warnings = []
+    summary = devset.prepare_dev(sap, tmp_path / "dev", warn=warnings.append)
+    assert [row.id for row in summary.prepared] == ["a", "b"]
+    assert [row["id"] for row in read_manifest_csv(tmp_path / "dev")] == ["a"]
+    assert [item.id for item in summary.sapc2_left_out] == ["b"]
+    assert any("b: empty SAPC2 reference" in m and "left out of manifest/dev.csv" in m for m in warnings)

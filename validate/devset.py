@@ -1,14 +1,17 @@
 """Turn SAP-layout data into the organisers' dev layout, and read that layout back.
 
-The organisers' `inference.py` reads a wav2vec-style manifest and 16 kHz mono WAVs; their scorer reads
-two reference files per split. `sapsoup dev prepare` writes exactly that from the SAP release (or the
-synthetic corpus), so that `sapsoup validate` can run a submission the way the server does:
+The organisers' SAPC1 `inference.py` reads a wav2vec-style manifest and 16 kHz mono WAVs; their SAPC1
+scorer reads two reference files per split; their SAPC2 tools (`local_decode.py --data-root DEV`,
+`evaluate.sh` with DATA_ROOT=DEV) read one CSV. `sapsoup dev prepare` writes all of it from the SAP
+release (or the synthetic corpus), so that a submission can be run and scored the way the server does:
 
     DEV/manifest/NAME.tsv        first line: the data root; then `NAME/<id>.wav<TAB>n_frames`
     DEV/manifest/NAME.ref1       one reference a line, parenthesised disfluencies kept
     DEV/manifest/NAME.ref2       the same without them
     DEV/manifest/NAME.meta.tsv   id, speaker, etiology, category, duration (seconds), with a header
-    DEV/data/NAME/<id>.wav       16 kHz mono PCM_16
+    DEV/manifest/NAME.csv        SAPC2: id, speaker, etiology, audio_filepath (relative to DEV),
+                                 duration, text, norm_text_with_disfluency, norm_text_without_disfluency
+    DEV/data/NAME/<id>.wav       16 kHz mono PCM_16, converted as the organisers convert (editions.audio)
 
 SAP layout: one folder per speaker, `SAP_DIR/<speaker>/<speaker>.json` next to its WAVs, and
 optionally `SAP_DIR/splits.json` ({"train": [...], "dev": [...]}, speaker or utterance ids).
@@ -16,6 +19,7 @@ optionally `SAP_DIR/splits.json` ({"train": [...], "dev": [...]}, speaker or utt
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import os
@@ -28,13 +32,14 @@ from typing import Callable
 import numpy as np
 import soundfile
 
-# One resampler for the whole project: the dev set is converted with the very code the archive
-# uses on the server (band-limited, numpy only).
-from sapsoup.submission.decoding import resample  # noqa: F401  (also part of this module's API)
+from sapsoup.editions import audio, sapc2_normalizer
 
-TARGET_RATE = 16000
+TARGET_RATE = audio.TARGET_RATE
 LONG_UTTERANCE_SECONDS = 30.0
 META_COLUMNS = ("id", "speaker", "etiology", "category", "duration")
+# The organisers' SAPC2 manifest: utils/manifest.py writes the first six, normalize_ref.py adds two.
+SAPC2_MANIFEST_COLUMNS = ("id", "speaker", "etiology", "audio_filepath", "duration", "text",
+                          "norm_text_with_disfluency", "norm_text_without_disfluency")
 
 
 class DevSetError(Exception):
@@ -84,6 +89,8 @@ class PrepareSummary:
     subset_fraction: float | None
     subset_long: int  # utterances kept because they are longer than 30 s
     replaced_existing: bool
+    sapc2_rows: int = 0  # utterances in manifest/SPLIT.csv
+    sapc2_left_out: list[LeftOut] = dataclasses.field(default_factory=list)  # prepared, but not in the CSV
 
 
 @dataclasses.dataclass
@@ -248,15 +255,17 @@ def spoken_text(transcript: str) -> str:
 # Audio
 
 
-def to_pcm16(audio: np.ndarray) -> np.ndarray:
-    """Float samples (soundfile's scale, int/32768) to int16, clipping instead of wrapping around."""
-    return np.clip(np.round(np.asarray(audio) * 32768.0), -32768, 32767).astype(np.int16)
+def _spans(utterance: SapUtterance) -> list[tuple[float, float]] | None:
+    spans = parse_timed_transcript(utterance.transcript)
+    return None if spans is None else [(start, end) for start, end, _ in spans]
 
 
 def utterance_duration(utterance: SapUtterance) -> float:
     """Seconds of audio the utterance will have once prepared (its spans only, for `#ts`).
 
-    Raises ValueError (with the reason) for an unreadable WAV or an impossible span.
+    Computed from the header with the organisers' length rules (librosa's for resampling, pydub's
+    for cutting), so it is the prepared file's length to the sample. Raises ValueError (with the
+    reason) for a missing or unreadable WAV.
     """
     if not utterance.wav_path.is_file():
         raise ValueError("missing WAV (named in the speaker JSON, not found)")
@@ -266,15 +275,11 @@ def utterance_duration(utterance: SapUtterance) -> float:
         raise ValueError(f"unreadable WAV ({_short(error)})") from error
     if info.frames <= 0:
         raise ValueError("WAV has no samples")
-    spans = parse_timed_transcript(utterance.transcript)
-    if spans is None:
-        return info.frames / info.samplerate
-    total = 0.0
-    for start, end, _ in spans:
-        if int(round(end * info.samplerate)) > info.frames:
-            raise ValueError(f"#ts span {start}-{end} s ends after the audio ({info.frames / info.samplerate:.3f} s)")
-        total += end - start
-    return total
+    frames = audio.converted_length(info.frames, info.samplerate)
+    spans = _spans(utterance)
+    if spans is not None:
+        frames = audio.cut_length(spans, frames)
+    return frames / TARGET_RATE
 
 
 def _short(error: Exception) -> str:
@@ -282,28 +287,42 @@ def _short(error: Exception) -> str:
 
 
 def load_utterance_audio(utterance: SapUtterance) -> tuple[np.ndarray, bool, bool]:
-    """The utterance as 16 kHz mono int16, plus (was converted, was cut).
+    """The utterance as the organisers' preprocessing leaves it: 16 kHz mono int16, plus (was
+    converted, was cut).
 
-    A WAV that is already 16 kHz mono PCM_16 and not cut is copied sample for sample.
+    The conversion is `sapsoup.editions.audio.convert` (their soundfile + librosa steps, sample for
+    sample). A `#ts` transcript's audio is then cut to its spans as SAPC1 cut it: after the
+    conversion, in pydub's milliseconds, and not at all when the spans already add up to the whole
+    file. SAPC2's preprocessing defines no cutting; the same cut audio serves both manifests.
     """
-    spans = parse_timed_transcript(utterance.transcript)
+    samples, converted = audio.convert(utterance.wav_path)
+    spans = _spans(utterance)
+    if spans is None:
+        return samples, converted, False
+    cut = audio.cut_spans(samples, spans)
+    return cut, converted, len(cut) != len(samples)
+
+
+def span_overruns(utterance: SapUtterance) -> tuple[list[tuple[float, float]], float]:
+    """`#ts` spans that end after the converted audio (SAPC1's cut stops them at its end), and the
+    audio's length in seconds, for the warning that names them."""
+    spans = _spans(utterance)
     info = soundfile.info(str(utterance.wav_path))
-    exact = info.samplerate == TARGET_RATE and info.channels == 1 and info.subtype == "PCM_16"
-    if exact and spans is None:
-        samples, _ = soundfile.read(str(utterance.wav_path), dtype="int16")
-        return samples, False, False
-    audio, rate = soundfile.read(str(utterance.wav_path), dtype="float64", always_2d=True)
-    mono = audio.mean(axis=1)
-    if spans is not None:
-        pieces = []
-        for start, end, _ in spans:
-            first, last = int(round(start * rate)), int(round(end * rate))
-            if last > len(mono):
-                raise ValueError(f"#ts span {start}-{end} s ends after the audio")
-            pieces.append(mono[first:last])
-        mono = np.concatenate(pieces)
-    converted = rate != TARGET_RATE or info.channels != 1
-    return to_pcm16(resample(mono, rate, TARGET_RATE)), converted, spans is not None
+    frames = audio.converted_length(info.frames, info.samplerate)
+    return ([] if spans is None else audio.overruns(spans, frames)), frames / TARGET_RATE
+
+
+def sapc2_text(utterance: SapUtterance) -> str:
+    """The `text` column of the organisers' SAPC2 manifest for this utterance.
+
+    Their preprocessing strips the transcript, drops a leading `#dis` line and deletes (does not
+    replace) every newline. For a `#ts` transcript, whose audio is cut as SAPC1 cut it, the text is
+    the spans' words joined, so text and audio still agree.
+    """
+    if parse_timed_transcript(utterance.transcript) is not None:
+        return spoken_text(utterance.transcript)
+    text = re.sub(r"^#dis\s*\n", "", utterance.transcript.strip(), count=1)
+    return text.replace("\n", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,6 +394,10 @@ def prepare_dev(
             # The organisers' SAPC1 scorer divides by the reference length and crashes on these.
             leave_out(utterance, utterance.json_path, f"empty reference after normalisation (ref1 {ref1!r}, ref2 {ref2!r})")
             continue
+        overruns, whole = span_overruns(utterance)
+        for start, end in overruns:
+            warn(f"{utterance.json_path}: {utterance.id}: #ts span {start}-{end} s ends after the audio "
+                 f"({whole:.3f} s); cut at its end, as the organisers' preprocessing cuts it")
         usable.append((utterance, ref1, ref2))
         durations.append(seconds)
     available = len(utterances)
@@ -395,6 +418,8 @@ def prepare_dev(
         wav_dir = staging / "data" / split
         wav_dir.mkdir(parents=True)
         rows: list[MetaRow] = []
+        csv_rows: list[list[str]] = []
+        sapc2_left_out: list[LeftOut] = []
         manifest_lines = [str(data_root)]
         ref1_lines, ref2_lines = [], []
         resampled = cut = 0
@@ -407,7 +432,7 @@ def prepare_dev(
                 reason = str(error) if isinstance(error, ValueError) else f"unreadable WAV ({_short(error)})"
                 leave_out(utterance, utterance.wav_path, reason)
                 continue
-            soundfile.write(str(wav_dir / f"{utterance.id}.wav"), samples, TARGET_RATE, subtype="PCM_16")
+            audio.write_wav(wav_dir / f"{utterance.id}.wav", samples)
             manifest_lines.append(f"{split}/{utterance.id}.wav\t{len(samples)}")
             ref1_lines.append(ref1)
             ref2_lines.append(ref2)
@@ -416,6 +441,11 @@ def prepare_dev(
             )
             resampled += was_converted
             cut += was_cut
+            try:
+                csv_rows.append(sapc2_manifest_row(utterance, split, len(samples)))
+            except ValueError as error:
+                sapc2_left_out.append(LeftOut(utterance.id, utterance.json_path, str(error)))
+                warn(f"{utterance.json_path}: {utterance.id}: {error}; left out of manifest/{split}.csv")
         if on_progress:
             on_progress(len(usable), len(usable))
         if not rows:
@@ -428,6 +458,7 @@ def prepare_dev(
         _write_lines(manifest / f"{split}.tsv", manifest_lines)
         _write_lines(manifest / f"{split}.ref1", ref1_lines)
         _write_lines(manifest / f"{split}.ref2", ref2_lines)
+        _write_sapc2_manifest(manifest / f"{split}.csv", csv_rows)
         _write_lines(
             manifest / f"{split}.meta.tsv",
             ["\t".join(META_COLUMNS)]
@@ -441,7 +472,7 @@ def prepare_dev(
         if final_data.exists():
             os.replace(final_data, staging / "previous-data")
         os.replace(wav_dir, final_data)
-        for suffix in (".tsv", ".ref1", ".ref2", ".meta.tsv"):
+        for suffix in (".tsv", ".ref1", ".ref2", ".meta.tsv", ".csv"):
             os.replace(manifest / f"{split}{suffix}", dev_dir / "manifest" / f"{split}{suffix}")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -457,7 +488,41 @@ def prepare_dev(
         subset_fraction=subset_fraction,
         subset_long=subset_long,
         replaced_existing=replaced,
+        sapc2_rows=len(csv_rows),
+        sapc2_left_out=sapc2_left_out,
     )
+
+
+def sapc2_manifest_row(utterance: SapUtterance, split: str, n_frames: int) -> list[str]:
+    """One row of manifest/SPLIT.csv, in SAPC2_MANIFEST_COLUMNS order.
+
+    `audio_filepath` is relative to the dev folder, which is what the organisers' `local_decode.py
+    --data-root` and `evaluate.sh`'s DATA_ROOT expect; `duration` is written as Python writes the
+    float frames / 16000, as their pandas does. Raises ValueError when a reference normalises to
+    nothing (their `evaluate.sh` cannot score such a row against an empty hypothesis) or cannot be
+    normalised at all.
+    """
+    text = sapc2_text(utterance)
+    references = []
+    for remove_parentheses in (False, True):
+        try:
+            references.append(sapc2_normalizer.reference(text, remove_parentheses=remove_parentheses))
+        except ValueError as error:
+            raise ValueError(f"SAPC2 reference not readable ({error})") from error
+    if not all(reference.strip() for reference in references):
+        raise ValueError(f"empty SAPC2 reference after normalisation (with disfluencies {references[0]!r}, "
+                         f"without {references[1]!r})")
+    return [utterance.id, utterance.speaker, utterance.etiology, f"data/{split}/{utterance.id}.wav",
+            repr(n_frames / TARGET_RATE), text, *references]
+
+
+def _write_sapc2_manifest(path: Path, rows: list[list[str]]) -> None:
+    """The CSV as the organisers' last writer (`csv.DictWriter`, excel dialect) leaves it: CRLF line
+    ends, fields quoted only where they hold a comma, a quote or a line break."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SAPC2_MANIFEST_COLUMNS)
+        writer.writerows(rows)
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:
