@@ -82,14 +82,21 @@ class Sapc2Score:
 def score(hypotheses: list[str], ref1: list[str], ref2: list[str]) -> Sapc2Score:
     """SAPC2 CER and WER of normalised hypotheses against the two normalised references.
 
-    Raises ValueError when the three lists differ in length or no reference has a word.
+    Raises ValueError when the three lists differ in length, a line holds a token sclite reads as
+    markup (`@`, `{`, `/`, `}`; the organisers' normalisers never write one), or no reference has a
+    word.
     """
     if not len(hypotheses) == len(ref1) == len(ref2):
         raise ValueError(
             f"line counts differ: {len(hypotheses)} hypotheses, {len(ref1)} ref1 lines, {len(ref2)} ref2 lines; "
             "sapsoup never pairs them silently"
         )
-    utterances = [score_utterance(h, r1, r2) for h, r1, r2 in zip(hypotheses, ref1, ref2)]
+    utterances = []
+    for number, (hypothesis, first, second) in enumerate(zip(hypotheses, ref1, ref2), start=1):
+        try:
+            utterances.append(score_utterance(hypothesis, first, second))
+        except ValueError as error:
+            raise ValueError(f"utterance {number}: {error}") from None
     stopping = [
         number
         for number, (h, r1, r2) in enumerate(zip(hypotheses, ref1, ref2), start=1)

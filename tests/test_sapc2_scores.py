@@ -177,6 +177,11 @@ def test_unequal_line_counts_are_refused():
         score(["a", "b"], ["a"], ["a"])
 
 
+def test_a_token_sclite_reads_as_markup_is_refused_naming_the_utterance():
+    with pytest.raises(ValueError, match=r"utterance 2: word '@' is sclite markup"):
+        score(["a", "mail me @ home"], ["a", "mail me at home"], ["a", "mail me at home"])
+
+
 def test_a_split_without_reference_words_is_refused():
     with pytest.raises(ValueError, match="no reference words"):
         score(["a"], [""], [""])

@@ -77,6 +77,8 @@ VOCABULARIES = [
     ["the", "cat", "unk", "the", "sat", "A"],
     ["x", "unk"],
     ["go", "to", "the", "lake", "unk", "unk", "on", "sunday"],
+    # What the normalisers write besides letters, and forms sclite rewrites (case, a trailing star).
+    ["don't", "3.5", "$20", "50%", "£5", "well-known", "x*", "x", "É", "é", "Unk", "unk"],
 ]
 
 
@@ -112,14 +114,14 @@ def random_cases(seed: int, count: int) -> list[tuple[list[str], list[str]]]:
 def sclite_alignments(cases, folder: Path) -> dict[int, list[AlignedPair]]:
     """Run sclite as the organisers do (`-i wsj -o all sgml`) and read back each utterance's path."""
     reference_file, hypothesis_file = folder / "ref.trn", folder / "hyp.trn"
-    reference_file.write_text("".join(f"{' '.join(r)} (utt{n:06d})\n" for n, (r, _) in enumerate(cases, 1)))
-    hypothesis_file.write_text("".join(f"{' '.join(h)} (utt{n:06d})\n" for n, (_, h) in enumerate(cases, 1)))
+    reference_file.write_text("".join(f"{' '.join(r)} (utt{n:06d})\n" for n, (r, _) in enumerate(cases, 1)), encoding="utf-8")
+    hypothesis_file.write_text("".join(f"{' '.join(h)} (utt{n:06d})\n" for n, (_, h) in enumerate(cases, 1)), encoding="utf-8")
     subprocess.run(
         [str(SCLITE), "-r", str(reference_file), "trn", "-h", str(hypothesis_file), "trn",
          "-i", "wsj", "-o", "all", "sgml"],
         check=True, capture_output=True, cwd=folder,
     )
-    lines = Path(f"{hypothesis_file}.sgml").read_text().splitlines()
+    lines = Path(f"{hypothesis_file}.sgml").read_text(encoding="utf-8").splitlines()
     alignments = {}
     for index, line in enumerate(lines):
         if line.startswith("<PATH "):
