@@ -27,8 +27,8 @@ def kinds(pairs: list[AlignedPair]) -> str:
 
 
 def test_identical_lines_align_word_for_word():
-    pairs = align("turn off the stove".split(), "turn off the stove".split())
-    assert pairs == [AlignedPair("C", word, word) for word in "turn off the stove".split()]
+    words = ["turn", "off", "the", "stove"]
+    assert align(words, list(words)) == [AlignedPair("C", word, word) for word in words]
 
 
 def test_empty_sides():
@@ -114,8 +114,9 @@ def random_cases(seed: int, count: int) -> list[tuple[list[str], list[str]]]:
 def sclite_alignments(cases, folder: Path) -> dict[int, list[AlignedPair]]:
     """Run sclite as the organisers do (`-i wsj -o all sgml`) and read back each utterance's path."""
     reference_file, hypothesis_file = folder / "ref.trn", folder / "hyp.trn"
-    reference_file.write_text("".join(f"{' '.join(r)} (utt{n:06d})\n" for n, (r, _) in enumerate(cases, 1)), encoding="utf-8")
-    hypothesis_file.write_text("".join(f"{' '.join(h)} (utt{n:06d})\n" for n, (_, h) in enumerate(cases, 1)), encoding="utf-8")
+    for path, side in ((reference_file, 0), (hypothesis_file, 1)):
+        lines = [f"{' '.join(case[side])} (utt{n:06d})\n" for n, case in enumerate(cases, 1)]
+        path.write_text("".join(lines), encoding="utf-8")
     subprocess.run(
         [str(SCLITE), "-r", str(reference_file), "trn", "-h", str(hypothesis_file), "trn",
          "-i", "wsj", "-o", "all", "sgml"],
