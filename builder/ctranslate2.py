@@ -1,6 +1,6 @@
 """Read CTranslate2 (faster-whisper) `model.bin` files without CTranslate2.
 
-The file is one flat list of named arrays (layout in `shared/whisper-formats.md`):
+The file is one flat list of named arrays (layout in `docs/weight-formats.md`):
 a small header, then per variable its name, rank, dims, dtype id, byte count and raw bytes,
 then a table of aliases (names that share another variable's data).
 

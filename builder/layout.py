@@ -3,7 +3,7 @@
 sapsoup works on one canonical naming: the Hugging Face `WhisperForConditionalGeneration` state dict
 (`model.encoder.layers.0.fc1.weight`, ...) without `proj_out.weight`, which is tied to the token
 embeddings. Every reader translates its format into those names and every writer out of them, so the
-merge maths never sees a format. The mapping tables are in `shared/whisper-formats.md`.
+merge maths never sees a format. The mapping tables are in `docs/weight-formats.md`.
 """
 
 from dataclasses import asdict, dataclass

@@ -1,9 +1,9 @@
 """Audio in, transcript out: the one decoding path that every sapsoup archive ships.
 
-Both archive targets (SAPC1's `inference.py`, SAPC2's `model.py`) and sapsoup's own dev scorer
-(`sapsoup.submission.decoding`) import this module, so a score measured at home is a score of the
-exact code the organisers' server runs. It is copied as is to the archive root and imported there as a
-top-level module, so it imports only the standard library, numpy, soundfile, torch and whisper.
+Both archive targets (SAPC1's `inference.py`, SAPC2's `model.py`) import this module, and so does
+sapsoup's dev scorer (`validate/devscore.py`), so a score measured at home is a score of the exact code
+the organisers' server runs. It is copied as is to the archive root and imported there as a top-level
+module, so it imports only the standard library, numpy, soundfile, torch and whisper.
 """
 
 import os

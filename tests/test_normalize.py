@@ -1,4 +1,4 @@
-"""The organisers' text rules, one behaviour per test (see ../shared/sapc-contract.md)."""
+"""The organisers' text rules, one behaviour per test (see docs/challenge-editions.md)."""
 
 import pytest
 

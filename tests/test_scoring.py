@@ -1,4 +1,4 @@
-"""The organisers' scoring rules, one behaviour per test (see ../shared/sapc-contract.md)."""
+"""The organisers' scoring rules, one behaviour per test (see docs/challenge-editions.md)."""
 
 import jiwer
 import pytest
