@@ -79,9 +79,9 @@ def hypothesis(text: str) -> str:
     """A system's output as the organisers score it: normalised without markup, then limited.
 
     Words beyond the first HYPOTHESIS_MAX_WORDS (512) of the normalised text are dropped, and each
-    remaining word longer than HYPOTHESIS_MAX_WORD_CHARS (64) characters is cut to its first 64, silently,
-    exactly as the server does (the limits bound sclite's work on runaway outputs). Words are
-    re-joined with single spaces, so the result never starts or ends with a space.
+    remaining word longer than HYPOTHESIS_MAX_WORD_CHARS (64) characters is cut to its first 64, silently
+    and exactly as the server does, so a runaway output is scored on what is left. Words are re-joined
+    with single spaces, so the result never starts or ends with a space.
     """
     words = normalize(text, apply_markup=False).split()[:HYPOTHESIS_MAX_WORDS]
     return " ".join(word[:HYPOTHESIS_MAX_WORD_CHARS] for word in words)
