@@ -55,7 +55,7 @@ $(SOUP): $(RUNS)/finetune.json $(DEV)/manifest/dev.tsv
 
 dist/submission.zip: recipes/default.toml $(SOUP)
 	mkdir -p dist
-	$(SAPSOUP) build recipes/default.toml -o dist/submission.zip
+	$(SAPSOUP) build recipes/default.toml -o dist/submission.zip --force
 
 clean:
 	rm -rf $(VENV) build dist $(WORK) *.egg-info

@@ -3,8 +3,8 @@
 Usage: pip install ctranslate2==4.8.5   (not a sapsoup dependency: see benchmarks/RESULTS.md)
        python benchmarks/ct2_engine_probe.py [--dev DEV --split NAME] [--rounds 2]
 
-The issue on selection (#7) allows an optional faster engine if its speed and its WER gap to the
-exact path are measured side by side. This probe measures, in one process on the same dev subset
+`sapsoup select` would take an optional faster engine only if its speed and its WER gap to the
+exact path were measured side by side. This probe measures, in one process on the same dev subset
 (the synthetic one of `dev_scoring_speed.py` by default) with tiny.en on the CPU:
 
 * one 30-s window through the encoder: openai-whisper (float32, torch) against CTranslate2 with

@@ -32,6 +32,7 @@ from typing import Dict, List, Optional, Union
 import torch
 
 from sapsoup.atomic import atomic_path
+from sapsoup.errors import SapsoupError
 
 from .pytorch_file import record_data_start
 
@@ -66,7 +67,7 @@ TEMPLATES = {
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 
 
-class ArchiveError(Exception):
+class BuildError(SapsoupError):
     """The archive cannot be built as asked; the message names the file and the problem."""
 
 
@@ -82,9 +83,9 @@ class DecodingSettings:
 
     def __post_init__(self):
         if self.beam_size is not None and (not isinstance(self.beam_size, int) or self.beam_size < 1):
-            raise ArchiveError(f"beam size must be a whole number of at least 1, not {self.beam_size!r}")
+            raise BuildError(f"beam size must be a whole number of at least 1, not {self.beam_size!r}")
         if not 0.0 <= float(self.length_penalty) <= 1.0:
-            raise ArchiveError(f"length penalty must lie in [0, 1], not {self.length_penalty!r}")
+            raise BuildError(f"length penalty must lie in [0, 1], not {self.length_penalty!r}")
 
     def to_dict(self) -> Dict:
         return {"beam_size": self.beam_size, "length_penalty": float(self.length_penalty), "temperature": 0.0}
@@ -107,7 +108,7 @@ def installed_version(distribution: str) -> str:
     try:
         version = importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
-        raise ArchiveError(f"{distribution}: not installed, so the archive cannot pin its version") from None
+        raise BuildError(f"{distribution}: not installed, so the archive cannot pin its version") from None
     return version.split("+")[0]
 
 
@@ -133,14 +134,14 @@ def render(name: str, text: str, values: Dict[str, str]) -> str:
     """Fill `{{KEY}}` placeholders; a placeholder without a value is a bug in the template."""
     missing = sorted(set(PLACEHOLDER.findall(text)) - set(values))
     if missing:
-        raise ArchiveError(f"{name}: template placeholder(s) without a value: {', '.join(missing)}")
+        raise BuildError(f"{name}: template placeholder(s) without a value: {', '.join(missing)}")
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
 
 
 def template_files(target: str) -> Dict[str, bytes]:
     """The target's scripts, with the TO-DO sections filled from this environment."""
     if target not in TEMPLATES:
-        raise ArchiveError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+        raise BuildError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
     if target == "sapc1":
         pins = pinned_requirements(SAPC1_PACKAGES)
         values = {
@@ -155,7 +156,7 @@ def template_files(target: str) -> Dict[str, bytes]:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as error:
-            raise ArchiveError(f"{path}: cannot read template ({error.strerror})") from None
+            raise BuildError(f"{path}: cannot read template ({error.strerror})") from None
         files[name] = render(str(path), text, values).encode("utf-8")
     return files
 
@@ -172,7 +173,7 @@ def postprocess_files() -> Dict[str, bytes]:
             continue
         files["postprocess/" + relative.as_posix()] = path.read_bytes()
     if "postprocess/__init__.py" not in files:
-        raise ArchiveError(f"{root}: no __init__.py; the archive could not import the post-processing")
+        raise BuildError(f"{root}: no __init__.py; the archive could not import the post-processing")
     return files
 
 
@@ -205,25 +206,25 @@ def check_servable(payload, path: str) -> Dict[str, int]:
     from whisper.model import ModelDimensions
 
     if not isinstance(payload, dict) or "dims" not in payload or "model_state_dict" not in payload:
-        raise ArchiveError(f"{path}: not an openai-whisper checkpoint (no 'dims' and 'model_state_dict')")
+        raise BuildError(f"{path}: not an openai-whisper checkpoint (no 'dims' and 'model_state_dict')")
     try:
         dims = ModelDimensions(**payload["dims"])
     except TypeError as error:
-        raise ArchiveError(f"{path}: bad dims ({error})") from None
+        raise BuildError(f"{path}: bad dims ({error})") from None
     state = payload["model_state_dict"]
     if not isinstance(state, dict):
-        raise ArchiveError(f"{path}: model_state_dict is not a dict of tensors")
+        raise BuildError(f"{path}: model_state_dict is not a dict of tensors")
     for side, width in (("encoder", dims.n_audio_state), ("decoder", dims.n_text_state)):
         ffn = state.get(f"{side}.blocks.0.mlp.0.weight")
         if ffn is not None and ffn.shape[0] != 4 * width:
-            raise ArchiveError(
+            raise BuildError(
                 f"{path}: {side} FFN width {ffn.shape[0]} is not 4 x d_model ({4 * width}); "
                 "openai-whisper, which the archive runs, cannot load it"
             )
     if dims.n_mels not in (80, 128):
-        raise ArchiveError(f"{path}: {dims.n_mels} mel bins; openai-whisper has filters for 80 or 128 only")
+        raise BuildError(f"{path}: {dims.n_mels} mel bins; openai-whisper has filters for 80 or 128 only")
     if dims.n_audio_ctx != N_FRAMES // 2:
-        raise ArchiveError(
+        raise BuildError(
             f"{path}: n_audio_ctx is {dims.n_audio_ctx}, but openai-whisper's 30-s windows need {N_FRAMES // 2}"
         )
     expected = expected_shapes(dims)
@@ -233,10 +234,22 @@ def check_servable(payload, path: str) -> Dict[str, int]:
     for problem, names in (("missing", missing), ("unexpected", unexpected), ("wrongly shaped", wrong)):
         if names:
             more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-            raise ArchiveError(
+            raise BuildError(
                 f"{path}: openai-whisper cannot load the weights: {problem} tensor(s) {', '.join(names[:3])}{more}"
             )
     return dict(payload["dims"])
+
+
+def check_finite_model(state: Dict, path: str) -> None:
+    """Refuse NaN or infinite weights, whichever format they came from.
+
+    Such a model loads and runs, and writes an empty or garbage line for every utterance: the server
+    would score it, and the team would learn of it from a WER of 100. Named by the first bad tensor.
+    """
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise BuildError(f"{path}: tensor {name} holds {bad} NaN or infinite value(s); refusing to pack this model")
 
 
 def pin_serialization_id(path: str) -> None:
@@ -258,7 +271,7 @@ def pin_serialization_id(path: str) -> None:
             if other is not info:
                 digest.update(other.filename.encode() + struct.pack("<IQ", other.CRC, other.file_size))
     if info.compress_type != zipfile.ZIP_STORED:
-        raise ArchiveError(f"{path}: PyTorch stored the serialization id compressed; cannot pin it")
+        raise BuildError(f"{path}: PyTorch stored the serialization id compressed; cannot pin it")
     new_id = str(int.from_bytes(digest.digest(), "big")).zfill(info.file_size)[: info.file_size].encode()
     new_crc = struct.pack("<I", zlib.crc32(new_id))
     name = info.filename.encode()
@@ -281,7 +294,7 @@ def pin_serialization_id(path: str) -> None:
         content = handle.read()
         entry = content.rfind(name) - 46
         if entry < 0 or content[entry : entry + 4] != b"PK\x01\x02":
-            raise ArchiveError(f"{path}: cannot find the central directory entry of {info.filename}")
+            raise BuildError(f"{path}: cannot find the central directory entry of {info.filename}")
         handle.seek(central_directory + entry + 16)
         handle.write(new_crc)
 
@@ -293,12 +306,13 @@ def save_model(source: str, staged: str) -> Dict[str, int]:
         # memory-map zip-format files (all of PyTorch's since 1.6): a large model is then read once
         payload = torch.load(source, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(source))
     except Exception as error:
-        raise ArchiveError(f"{source}: cannot read as an openai-whisper checkpoint ({error})") from None
+        raise BuildError(f"{source}: cannot read as an openai-whisper checkpoint ({error})") from None
     dims = check_servable(payload, source)
+    check_finite_model(payload["model_state_dict"], source)
     try:
         torch.save({"dims": dims, "model_state_dict": payload["model_state_dict"]}, staged)
     except (OSError, RuntimeError) as error:  # PyTorch reports a full disk as a RuntimeError
-        raise ArchiveError(f"{staged}: cannot write the model ({error})") from None
+        raise BuildError(f"{staged}: cannot write the model ({error})") from None
     pin_serialization_id(staged)
     return dims
 
@@ -320,7 +334,7 @@ def sha256_of(source: Union[bytes, Path]) -> str:
 def _check_name(name: str) -> None:
     parts = name.split("/")
     if not name or name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
-        raise ArchiveError(f"{name!r}: not a plain relative archive name")
+        raise BuildError(f"{name!r}: not a plain relative archive name")
 
 
 def write_reproducible_zip(out: str, entries: Dict[str, Union[bytes, Path]], progress=None) -> List[ArchiveFile]:
@@ -334,7 +348,7 @@ def write_reproducible_zip(out: str, entries: Dict[str, Union[bytes, Path]], pro
         _check_name(name)
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise ArchiveError(f"{out}: folder {folder} does not exist")
+        raise BuildError(f"{out}: folder {folder} does not exist")
     sizes = {n: len(s) if isinstance(s, bytes) else os.path.getsize(s) for n, s in entries.items()}
     task = progress.add_task("writing archive", total=sum(sizes.values())) if progress else None
     written = []
@@ -381,7 +395,7 @@ def manifest_json(
     try:
         text = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise ArchiveError(f"{MANIFEST_FILE}: the build record is not plain JSON ({error})") from None
+        raise BuildError(f"{MANIFEST_FILE}: the build record is not plain JSON ({error})") from None
     return (text + "\n").encode("utf-8")
 
 
@@ -402,17 +416,17 @@ def build_archive(
     from sapsoup.postprocess import PostprocessOptions
 
     if target not in TARGETS:
-        raise ArchiveError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+        raise BuildError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
     try:
         options = PostprocessOptions.from_dict(postprocess) if postprocess else PostprocessOptions()
     except ValueError as error:
-        raise ArchiveError(f"post-processing options: {error}") from None
+        raise BuildError(f"post-processing options: {error}") from None
     entries: Dict[str, Union[bytes, Path]] = {}
     entries.update(template_files(target))
     entries.update(postprocess_files())
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise ArchiveError(f"{out}: folder {folder} does not exist")
+        raise BuildError(f"{out}: folder {folder} does not exist")
     with tempfile.TemporaryDirectory(prefix=".sapsoup-build-", dir=folder) as staging:
         staged = os.path.join(staging, MODEL_FILE)
         dims = save_model(model, staged)

@@ -31,7 +31,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from .archive import TARGETS, ArchiveError, DecodingSettings
+from sapsoup.errors import SapsoupError
+
+from .archive import TARGETS, BuildError, DecodingSettings
 
 METHODS = ("uniform", "weighted")  # as `sapsoup merge` names them
 DTYPES = ("fp16", "fp32")
@@ -41,7 +43,7 @@ MODEL_KEYS = {"checkpoints", "method", "weights", "normalize", "dtype"}
 DECODING_KEYS = {"beam_size", "length_penalty"}
 
 
-class RecipeError(Exception):
+class RecipeError(SapsoupError):
     """A recipe that cannot be built; the message names the recipe file and the problem."""
 
 
@@ -154,7 +156,7 @@ def parse_recipe(path: str, data: Dict) -> Recipe:
         raise RecipeError(f"{path}: decoding.length_penalty must be a number")
     try:
         settings = DecodingSettings(beam_size=beam_size, length_penalty=float(length_penalty))
-    except ArchiveError as error:
+    except BuildError as error:
         raise RecipeError(f"{path}: decoding: {error}") from None
 
     return Recipe(

@@ -28,10 +28,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 import soundfile
+from sapsoup.demo import prompts, speech
 
 from sapsoup import __version__
-from sapsoup.demo import prompts, speech
 from sapsoup.atomic import atomic_path
+from sapsoup.errors import SapsoupError
 
 ETIOLOGIES = ("ALS", "Cerebral Palsy", "Down Syndrome", "Parkinson's Disease", "Stroke")
 MIXED = "mixed"  # each speaker gets a severity in turn: mild, moderate, severe
@@ -44,7 +45,7 @@ SPLITS_FILE = "splits.json"
 INFO_FILE = "corpus.json"
 
 
-class CorpusError(Exception):
+class CorpusError(SapsoupError):
     """The corpus cannot be written or read as asked."""
 
 

@@ -62,9 +62,10 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import soundfile
-
 from sapsoup.demo import corpus as corpus_lib
+
 from sapsoup.atomic import atomic_path, write_json
+from sapsoup.errors import SapsoupError
 
 # Only local folders are ever loaded; should transformers look for anything on a hub, it must fail
 # rather than download (set before transformers or huggingface_hub are imported, lazily, below).
@@ -95,7 +96,7 @@ HPARAM_RANGES = {
 }
 
 
-class FinetuneError(Exception):
+class FinetuneError(SapsoupError):
     """Fine-tuning cannot start or continue as asked; the message names the file and the problem."""
 
 
@@ -439,7 +440,11 @@ def load_for_training(folder: str, hparams: HyperParameters | None = None):
     """(model in training mode, processor) from a Hugging Face folder, fp32, with the run's
     dropouts and SpecAugment probabilities in its config."""
     import torch
-    from transformers import WhisperConfig, WhisperForConditionalGeneration, WhisperProcessor
+    from transformers import (
+        WhisperConfig,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+    )
 
     _quiet_transformers()
     config = WhisperConfig.from_pretrained(folder)

@@ -20,13 +20,15 @@ from dataclasses import dataclass
 import inflect
 import numpy as np
 
+from sapsoup.errors import SapsoupError
+
 CATEGORY_COMMANDS = "Digital Assistant Commands"
 CATEGORY_READ = "Novel Sentences"
 CATEGORY_SPONTANEOUS = "Spontaneous Speech Prompts"
 CATEGORIES = (CATEGORY_COMMANDS, CATEGORY_READ, CATEGORY_SPONTANEOUS)
 
 
-class PromptError(Exception):
+class PromptError(SapsoupError):
     """A line of prompt material does not follow the markup."""
 
 

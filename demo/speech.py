@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sapsoup.errors import SapsoupError
+
 SAMPLE_RATE = 16000  # what SAP distributes and Whisper expects
 
 # English voices: a language plus one of eSpeak's voice variants (files under voices/!v).
@@ -63,7 +65,7 @@ _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
 )
 
 
-class SynthesisError(Exception):
+class SynthesisError(SapsoupError):
     """eSpeak NG is missing, failed, or was asked for something it cannot say."""
 
 

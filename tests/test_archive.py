@@ -14,7 +14,7 @@ from rich.console import Console
 
 from conftest import SMALL, random_tensors, save_openai
 from sapsoup.builder import archive as packer
-from sapsoup.builder.archive import ArchiveError, DecodingSettings, build_archive, files_table
+from sapsoup.builder.archive import BuildError, DecodingSettings, build_archive, files_table
 from sapsoup.builder.layout import WhisperShape
 from sapsoup.postprocess import PostprocessOptions
 
@@ -221,7 +221,7 @@ def test_a_model_with_ffn_other_than_4d_is_refused_and_nothing_written(tmp_path)
     model = ffn_mismatched_model(tmp_path / "wide.pt")
     out = tmp_path / "out" / "submission.zip"
     out.parent.mkdir()
-    with pytest.raises(ArchiveError, match=r"wide.pt: encoder FFN width 192 is not 4 x d_model \(256\)"):
+    with pytest.raises(BuildError, match=r"wide.pt: encoder FFN width 192 is not 4 x d_model \(256\)"):
         build_archive(model, str(out))
     assert os.listdir(out.parent) == []
 
@@ -232,40 +232,40 @@ def test_a_model_missing_a_tensor_is_refused_naming_it(tmp_path):
     payload = torch.load(path, weights_only=True)
     del payload["model_state_dict"]["decoder.ln.weight"]
     torch.save(payload, path)
-    with pytest.raises(ArchiveError, match=r"partial.pt: openai-whisper cannot load the weights: missing tensor\(s\) decoder.ln.weight"):
+    with pytest.raises(BuildError, match=r"partial.pt: openai-whisper cannot load the weights: missing tensor\(s\) decoder.ln.weight"):
         build_archive(str(path), str(tmp_path / "submission.zip"))
 
 
 def test_a_file_that_is_not_an_openai_checkpoint_is_refused(tmp_path):
     path = tmp_path / "notes.pt"
     torch.save({"weights": torch.zeros(2)}, path)
-    with pytest.raises(ArchiveError, match="notes.pt: not an openai-whisper checkpoint"):
+    with pytest.raises(BuildError, match="notes.pt: not an openai-whisper checkpoint"):
         build_archive(str(path), str(tmp_path / "submission.zip"))
 
 
 def test_a_model_openai_whisper_cannot_window_is_refused(tmp_path):
     short = WhisperShape(**{**SMALL.__dict__, "n_audio_ctx": 750})
     path = save_openai(tmp_path / "short.pt", random_tensors(short), short)
-    with pytest.raises(ArchiveError, match="n_audio_ctx is 750"):
+    with pytest.raises(BuildError, match="n_audio_ctx is 750"):
         build_archive(path, str(tmp_path / "submission.zip"))
 
 
 def test_a_failed_build_leaves_an_existing_archive_untouched(tmp_path, small_model):
     out = tmp_path / "submission.zip"
     out.write_bytes(b"the previous archive")
-    with pytest.raises(ArchiveError):
+    with pytest.raises(BuildError):
         build_archive(ffn_mismatched_model(tmp_path / "wide.pt"), str(out))
     assert out.read_bytes() == b"the previous archive"
     assert sorted(os.listdir(tmp_path)) == ["submission.zip", "wide.pt"]
 
 
 def test_an_unknown_target_is_refused(tmp_path, small_model):
-    with pytest.raises(ArchiveError, match="unknown target 'sapc9'"):
+    with pytest.raises(BuildError, match="unknown target 'sapc9'"):
         build_archive(small_model, str(tmp_path / "submission.zip"), "sapc9")
 
 
 def test_an_archive_name_that_could_escape_its_folder_is_refused(tmp_path):
-    with pytest.raises(ArchiveError, match="not a plain relative archive name"):
+    with pytest.raises(BuildError, match="not a plain relative archive name"):
         packer.write_reproducible_zip(str(tmp_path / "x.zip"), {"../evil.py": b""})
     assert os.listdir(tmp_path) == []
 
@@ -282,3 +282,32 @@ def test_files_table_lists_every_file_with_its_size(sapc1_zip):
     for entry in files:
         assert entry.name in shown and f"{entry.size:,}" in shown
     assert f"{sum(f.size for f in files):,}" in shown
+
+
+# ----------------------------------------------------------------------------- refusals of `build`
+
+
+def test_a_model_with_a_nan_weight_is_refused_and_no_archive_is_written(tmp_path):
+    """Such a model runs and writes garbage; the server would score it, so build refuses it."""
+    tensors = random_tensors()
+    tensors["model.decoder.layers.0.fc1.weight"][3, 5] = float("nan")  # decoder.blocks.0.mlp.0 in the .pt
+    model = save_openai(tmp_path / "nan.pt", tensors, dtype=torch.float16)
+    out = tmp_path / "submission.zip"
+    with pytest.raises(BuildError, match=r"nan.pt: tensor decoder.blocks.0.mlp.0.weight holds 1 NaN or infinite value"):
+        build_archive(model, str(out), "sapc1")
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.pt"]
+
+
+def test_build_refuses_to_replace_an_existing_zip_without_force(tmp_path, small_model):
+    from sapsoup.builder.build import build_submission
+    from sapsoup.builder.recipe import model_recipe
+
+    out = tmp_path / "submission.zip"
+    out.write_bytes(b"an archive already uploaded")
+    plan = model_recipe(small_model)
+    with pytest.raises(BuildError, match=r"submission.zip: already exists \(use --force to replace it\)"):
+        build_submission(plan, str(out))
+    assert out.read_bytes() == b"an archive already uploaded"
+    build_submission(plan, str(out), force=True)
+    assert "model.pt" in names(out)

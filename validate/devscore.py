@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-
 from sapsoup.validate import devset
 from sapsoup.validate.devset import LONG_UTTERANCE_SECONDS, DevSplit
+
+from sapsoup.errors import SapsoupError
 
 CACHE_VERSION = 1  # bump when a change in decoding or scoring makes old cached scores wrong
 
 
-class DevScoreError(Exception):
+class DevScoreError(SapsoupError):
     """The dev split cannot be scored; the message names the file and the problem."""
 
 
@@ -147,10 +148,9 @@ def model_from_tensors(shape, tensors: dict, device: Optional[str] = None):
     float32 arrays are used as they are (shared, never written to by decoding); others are cast.
     """
     import torch
-    from whisper.model import ModelDimensions, Whisper
-
     from sapsoup.builder import layout
     from sapsoup.builder.arrays import to_torch
+    from whisper.model import ModelDimensions, Whisper
 
     model = Whisper(ModelDimensions(**shape.openai_dims()))
     state = {oa: to_torch(tensors[hf]).to(torch.float32) for hf, oa in layout.hf_openai_pairs(shape)}
@@ -278,7 +278,6 @@ def round_to_dtype(tensors: dict, dtype: str) -> dict:
     selection optimises is the WER of the file. In place, so that scoring costs no further copy.
     """
     import numpy as np
-
     from sapsoup.builder.convert import cast
 
     if dtype == "fp32":
@@ -323,7 +322,6 @@ class DevEvaluator:
     def evaluate_single(self, checkpoint) -> DevResult:
         """Score one candidate alone, or return its cached score."""
         import numpy as np
-
         from sapsoup.builder import layout
         from sapsoup.builder.checkpoints import read_arrays
 
@@ -386,9 +384,8 @@ def _worker(rank, workers, port, dims, state, shares, options, threads, results)
     """One worker of `decode_in_workers`: decode this rank's share, gather all texts on rank 0."""
     import torch
     import torch.distributed as distributed
-    from whisper.model import Whisper
-
     from sapsoup.submission import decoding
+    from whisper.model import Whisper
 
     torch.set_num_threads(threads)
     distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=workers)

@@ -30,6 +30,8 @@ from typing import Callable
 from sapsoup.validate import unpack
 from sapsoup.validate.devset import DevSplit
 
+from sapsoup.errors import SapsoupError
+
 DEFAULT_TIMEOUT_SECONDS = 21600  # SAPC2's published limit; SAPC1 published none
 STDERR_TAIL_LINES = 20
 RAW_OUTPUT_VARIABLE = "SAPSOUP_RAW_OUTPUT"  # contract with the archive's inference.py, see below
@@ -45,7 +47,7 @@ SERVER_NOTES = {
 }
 
 
-class ReplayError(Exception):
+class ReplayError(SapsoupError):
     """The archive failed where the server would fail. `details` holds the script's stderr tail."""
 
     def __init__(self, message: str, details: str = ""):

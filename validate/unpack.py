@@ -19,12 +19,14 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from sapsoup.errors import SapsoupError
+
 DEFAULT_MAX_UNPACKED_BYTES = 16 * 1024**3  # a large-v3 checkpoint in fp32 is about 6 GB
 SAPC1_REQUIRED = ("run.sh", "inference.py")
 SAPC2_REQUIRED = ("model.py",)
 
 
-class ArchiveError(Exception):
+class ArchiveError(SapsoupError):
     """A refused or malformed submission archive; the message names the archive and the problem."""
 
 

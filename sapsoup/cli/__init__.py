@@ -4,11 +4,19 @@ Each verb lives in a module of this package (`sapsoup/cli/<area>.py`) and is imp
 `sapsoup merge` does not pay for importing the corpus synthesiser or the scorer (seconds each).
 `sapsoup --help` lists the verbs from `SUMMARIES` instead of importing every module (3.7 s -> 0.1 s);
 a test keeps each summary equal to its command's own.
+
+Errors are handled here, once for every command: a `SapsoupError` (bad input, a refused request) and an
+`OSError` (a full disk, an unwritable folder) become one line on stderr and exit status 1; Ctrl-C ends
+with status 130, as a shell reports SIGINT. Command modules only parse, call the library and print.
 """
 
 import importlib
 
 import click
+
+from sapsoup.errors import SapsoupError
+
+INTERRUPTED_STATUS = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 COMMANDS = {
     "pretrained": "sapsoup.cli.checkpoints:pretrained",
@@ -59,6 +67,18 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SapsoupError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            where = error.filename or ""
+            raise click.ClickException(f"{where}: {error.strerror or error}" if where else str(error)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(INTERRUPTED_STATUS) from None
 
 
 @click.group(cls=LazyGroup)

@@ -2,7 +2,10 @@
 
 import json
 import os
+import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
@@ -17,6 +20,29 @@ console = Console(stderr=True)
 
 def _fail(error: Exception):
     raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def cleanup_on_sigterm():
+    """Turn SIGTERM (`kill`, a batch system's time limit) into SystemExit while a command runs.
+
+    Python's default for SIGTERM ends the process on the spot, so the partial output it was
+    writing would stay on disk; as an exception it unwinds like Ctrl-C and every partial output
+    is removed on its way out. (`kill -9` cannot be caught: the next write to the same output
+    removes what it left, see `sapsoup.atomic`.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _weights(text):
@@ -59,7 +85,8 @@ def pretrained(name, out, to, dtype, force):
 
     started = time.perf_counter()
     try:
-        checkpoint = write_pretrained(name, out, to, dtype, force)
+        with cleanup_on_sigterm():
+            checkpoint = write_pretrained(name, out, to, dtype, force)
     except CheckpointError as error:
         _fail(error)
     console.print(f"wrote {out} ({name}, {checkpoint.shape.d_model}-wide, "
@@ -75,7 +102,8 @@ def convert(src, out, to, dtype, force):
 
     started = time.perf_counter()
     try:
-        checkpoint = convert_checkpoint(src, out, to, dtype, force)
+        with cleanup_on_sigterm():
+            checkpoint = convert_checkpoint(src, out, to, dtype, force)
     except CheckpointError as error:
         _fail(error)
     console.print(f"wrote {out} from {checkpoint.format} {src} in {time.perf_counter() - started:.1f} s")
@@ -138,27 +166,38 @@ def _numel(shape):
 @output_options
 @click.option("--weights", help="comma-separated weights, one per input after run folders are expanded")
 @click.option("--no-normalize", is_flag=True, help="use the weights as given instead of scaling them to sum to 1")
+@click.option("--allow-negative", is_flag=True, help="accept negative weights (task arithmetic subtracts models)")
 @click.option("--last", type=int, help="take only the last K checkpoints of each run folder")
 @click.option("--steps", help="take only checkpoints with step in LO:HI from run folders")
-def merge(sources, out, weights, no_normalize, to, dtype, last, steps, force):
+def merge(sources, out, weights, no_normalize, allow_negative, to, dtype, last, steps, force):
     """Average Whisper checkpoints (any formats; run folders expand to their checkpoints)."""
     from sapsoup.builder.hashing import FileHashes
     from sapsoup.builder.sources import expand_sources, weight_files
 
     hashes, weight_list, step_range = None, _weights(weights), _steps(steps)
     try:
-        # merge.json records the inputs' sha256: start hashing now, beside the imports and the sum.
-        paths = expand_sources(list(sources), last=last, steps=step_range)
-        hashes = FileHashes(f for p in paths for f in weight_files(p))
-        from sapsoup.builder.merge import merge_checkpoints
+        with cleanup_on_sigterm():
+            # merge.json records the inputs' sha256: start hashing now, beside the imports and the sum.
+            paths = expand_sources(list(sources), last=last, steps=step_range)
+            hashes = FileHashes(f for p in paths for f in weight_files(p))
+            from sapsoup.builder.merge import merge_checkpoints, normalize_weights
 
-        summary = merge_checkpoints(
-            paths, out, weight_list, not no_normalize, to, dtype, force, show_progress=True, hashes=hashes,
-        )
+            given = normalize_weights(weight_list, len(paths), not no_normalize, allow_negative=allow_negative, labels=paths)
+            for path, weight in zip(paths, given):
+                if weight < 0:
+                    console.print(f"subtracting {path}: weight {weight:.4g} (--allow-negative)")
+            summary = merge_checkpoints(
+                list(sources), out, weight_list, not no_normalize, to, dtype, force, last=last, steps=step_range,
+                show_progress=True, hashes=hashes, allow_negative=allow_negative,
+            )
     except CheckpointError as error:
         if hashes is not None:
             hashes.cancel()
         _fail(error)
+    except BaseException:
+        if hashes is not None:
+            hashes.cancel()
+        raise
     console.print(
         f"merged {summary.inputs} checkpoints into {out}: read {summary.bytes_read / 1e6:.1f} MB "
         f"in {summary.seconds:.1f} s"
