@@ -236,3 +236,34 @@ def test_transcript_without_marker_is_not_timestamped():
 
 def test_reference_format_error_is_a_value_error():
     assert issubclass(sapc1.ReferenceFormatError, ValueError)
+
+
+class FakeNormalizer:
+    """Stands in for NeMo's Normalizer: writes the three grammar files into its cache folder."""
+
+    def __init__(self, input_case, lang, cache_dir):
+        self.cache_dir = cache_dir
+        for name in ("en_tn_x__tokenize.far", "en_tn_x_verbalizer.far", "en_tn_post_processing.far"):
+            with open(os.path.join(cache_dir, name), "w") as handle:
+                handle.write(cache_dir)
+
+
+def test_compiled_grammars_are_published_whole_and_nothing_half_built_is_left(tmp_path):
+    target = tmp_path / "nemo-1.2.0"
+    nemo._build(FakeNormalizer, str(target))
+    assert nemo._is_complete(str(target))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nemo-1.2.0"]
+
+
+def test_grammars_published_first_are_kept_when_two_processes_compile(tmp_path):
+    target = tmp_path / "nemo-1.2.0"
+    nemo._build(FakeNormalizer, str(target))
+    first = (target / "en_tn_post_processing.far").read_text()
+    nemo._build(FakeNormalizer, str(target))
+    assert (target / "en_tn_post_processing.far").read_text() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nemo-1.2.0"]
+
+
+def test_a_folder_missing_a_grammar_is_not_a_cache(tmp_path):
+    (tmp_path / "en_tn_post_processing.far").write_text("")
+    assert not nemo._is_complete(str(tmp_path))
