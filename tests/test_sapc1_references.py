@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("nemo_text_processing", reason="SAPC1 references need nemo_text_processing")
 
-from sapsoup.editions import nemo, sapc1  # noqa: E402
-from sapsoup.editions.sapc1 import (  # noqa: E402
+from sapsoup.editions import nemo, sapc1
+from sapsoup.editions.sapc1 import (
     ACRONYMS,
     ReferenceFormatError,
     ReferenceNormalizationError,
