@@ -8,7 +8,6 @@ librosa is only a test dependency: sapsoup calls soxr directly.
 import numpy as np
 import pytest
 import soundfile
-
 from sapsoup.editions import audio
 
 librosa = pytest.importorskip("librosa")
@@ -18,7 +17,7 @@ def chirp_with_noise(rate: int, seconds: float, channels: int = 1, seed: int = 0
     """A sweep from 100 Hz past the Nyquist frequency of 16 kHz, plus white noise: every part of the
     resampler's band (pass band, transition, stop band) is exercised."""
     rng = np.random.default_rng(seed)
-    n = int(round(seconds * rate))
+    n = round(seconds * rate)
     t = np.arange(n) / rate
     mono = level * np.sin(2 * np.pi * (100 + 3000 * t) * t) + 0.1 * rng.standard_normal(n)
     if channels == 1:

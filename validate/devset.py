@@ -31,7 +31,6 @@ from typing import Callable
 
 import numpy as np
 import soundfile
-
 from sapsoup.editions import audio, sapc2_normalizer
 
 TARGET_RATE = audio.TARGET_RATE
