@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import soundfile
 from click.testing import CliRunner
-from sapsoup.editions import sapc2_normalizer
-from sapsoup.validate import devset
 
 from sapsoup.cli import main
+from sapsoup.editions import sapc2_normalizer
+from sapsoup.validate import devset
 
 
 def tone(seconds: float, rate: int, frequency: float = 440.0, channels: int = 1) -> np.ndarray:

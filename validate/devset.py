@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 import soundfile
+
 from sapsoup.editions import audio, sapc2_normalizer
 
 TARGET_RATE = audio.TARGET_RATE
