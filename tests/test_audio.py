@@ -8,6 +8,7 @@ librosa is only a test dependency: sapsoup calls soxr directly.
 import numpy as np
 import pytest
 import soundfile
+
 from sapsoup.editions import audio
 
 librosa = pytest.importorskip("librosa")
