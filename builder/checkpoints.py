@@ -95,6 +95,15 @@ def reads_tensor_by_tensor(checkpoint: "Checkpoint") -> bool:
 
 def _torch_load(path: str) -> Dict:
     """Load a PyTorch pickle that `pytorch_file` does not read, with torch, safely."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(2)
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read ({error.strerror or error})") from None
+    if head[:1] != b"\x80" and head != b"PK":  # a pickle opens with PROTO (protocol 2 on), a zip with PK
+        raise CheckpointError(
+            f"{path}: cannot load as a PyTorch file (neither a zip archive nor a pickle; an openai-whisper .pt was expected)"
+        )
     import torch
 
     try:
@@ -108,7 +117,21 @@ def _torch_load(path: str) -> Dict:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if isinstance(error, KeyError):  # the legacy loader's magic number check: "KeyError: 174812789"
             message = "neither a zip archive nor a legacy PyTorch pickle"
+        if "Weights only load failed" in str(error):
+            raise CheckpointError(f"{path}: {_unsafe_pickle(str(error))}") from None
         raise CheckpointError(f"{path}: cannot load as a PyTorch file ({message})") from None
+
+
+def _unsafe_pickle(torch_message: str) -> str:
+    """torch's refusal of a pickle, in sapsoup's words. torch's own message advises loading the file
+    with `weights_only=False`, which runs whatever code the pickle names: sapsoup never does that,
+    and never suggests it."""
+    found = re.search(r"GLOBAL ([\w.]+)", torch_message)
+    what = f"pickles {found.group(1)}" if found else "pickles objects other than tensors and plain data"
+    return (
+        f"cannot load as a PyTorch file (it {what}, and loading them could run code; sapsoup loads only "
+        "tensors, numbers, strings and dicts)"
+    )
 
 
 # ----------------------------------------------------------------------------- per-format metadata
@@ -318,6 +341,20 @@ def check_names(checkpoint: Checkpoint) -> None:
     unknown = sorted(set(have) - set(expected))
     if unknown:
         raise CheckpointError(f"{checkpoint.path}: unexpected tensor {unknown[0]} (and {len(unknown) - 1} more)")
+
+
+def stored_name(checkpoint: Checkpoint, name: str) -> str:
+    """What `checkpoint`'s own file calls canonical tensor `name`, for messages: the user searches
+    their file for it (`decoder.blocks.1.mlp.2.bias` in an openai-whisper `.pt`)."""
+    if checkpoint.format == "openai":
+        return dict(layout.hf_openai_pairs(checkpoint.shape)).get(name, name)
+    if checkpoint.format == "ctranslate2":
+        source = layout.ct2_sources(checkpoint.shape).get(name)
+        if source is None:
+            return name
+        variable, part, n_parts = source
+        return variable if n_parts == 1 else f"{variable} (part {part + 1} of {n_parts})"
+    return name
 
 
 # ----------------------------------------------------------------------------- tensor access

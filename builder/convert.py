@@ -16,7 +16,7 @@ requested dtype.
 import json
 import os
 import shutil
-from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -80,12 +80,49 @@ def tensor_order(to: str, shape: WhisperShape, dtype: str) -> List[str]:
     return hf_tensor_order(shape, dtype) if to == "hf" else layout.canonical_names(shape)
 
 
-def prepare_output(out: str, force: bool) -> None:
+def prepare_output(out: str, force: bool, inputs: Sequence[str] = ()) -> None:
+    """Refuse an output that would replace or land inside one of `inputs` (or hold one), an
+    existing output without `force`, and a missing parent folder, before anything is written."""
+    check_output_apart(out, inputs)
     if os.path.exists(out) and not force:
         raise CheckpointError(f"{out}: already exists (use --force to replace it)")
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent):
         raise CheckpointError(f"{out}: folder {parent} does not exist")
+
+
+def check_output_apart(out: str, inputs: Sequence[str], what: str = "the output") -> None:
+    """An output must not be an input, lie inside one, or contain one.
+
+    Replacing an output deletes what was there: with `--force`, `-o` naming an input (or the run
+    folder the inputs come from) would delete the checkpoints being read, and a provenance record
+    would then describe files that no longer exist. Paths are compared after resolving symbolic
+    links, and existing files also by identity (a hard link is the same file).
+    """
+    target = os.path.realpath(out)
+    for source in inputs:
+        where = os.path.realpath(source)
+        same = target == where
+        if not same and os.path.exists(out) and os.path.exists(source):
+            try:
+                same = os.path.samefile(out, source)
+            except OSError:
+                pass
+        if same:
+            raise CheckpointError(f"{out}: {what} is the input {source}; write it to another path")
+        if _inside(target, where):
+            raise CheckpointError(f"{out}: {what} lies inside the input {source}; write it elsewhere")
+        if _inside(where, target):
+            raise CheckpointError(
+                f"{out}: {what} would hold the input {source} (replacing it deletes that input); write it elsewhere"
+            )
+
+
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return path != folder and os.path.commonpath([path, folder]) == folder
+    except ValueError:  # different drives
+        return False
 
 
 def write_openai(
@@ -230,9 +267,12 @@ def convert_checkpoint(
     `.pt` or a Hugging Face folder."""
     to = to or default_target(out)
     dtype = dtype or default_dtype(to)
-    prepare_output(out, force)
     checkpoint = src if isinstance(src, Checkpoint) else open_checkpoint(src)
+    prepare_output(out, force, [checkpoint.path, *checkpoint.weight_files])
     if to == "openai":
         checkpoint.shape.openai_dims(checkpoint.path)  # fail before reading any tensor
-    write(out, to, checkpoint.shape, load_canonical(checkpoint), dtype, checkpoint)
+    from .merge import check_merged  # the same checks as a merge's output: an fp32 value can overflow fp16
+
+    tensors = in_order(load_canonical(checkpoint), tensor_order(to, checkpoint.shape, dtype))
+    write(out, to, checkpoint.shape, check_merged(tensors, [checkpoint], f"{out} (converted)", to, dtype), dtype, checkpoint)
     return checkpoint

@@ -37,15 +37,28 @@ import numpy as np
 from sapsoup.atomic import write_json
 
 from . import layout
-from .arrays import is_float
-from .checkpoints import Checkpoint, open_checkpoint, read_arrays, reads_tensor_by_tensor
+from .arrays import BFLOAT16, is_float
+from .checkpoints import Checkpoint, open_checkpoint, read_arrays, reads_tensor_by_tensor, stored_name
 from .errors import CheckpointError
 from .hashing import FileHashes
 from .sources import expand_sources
 
 
-def normalize_weights(weights: Optional[Sequence[float]], n_inputs: int, normalize: bool = True, source: str = "--weights") -> List[float]:
-    """Uniform weights by default; given weights must match the inputs and (normalised) sum to 1."""
+def normalize_weights(
+    weights: Optional[Sequence[float]],
+    n_inputs: int,
+    normalize: bool = True,
+    source: str = "--weights",
+    allow_negative: bool = False,
+    labels: Optional[Sequence[str]] = None,
+) -> List[float]:
+    """Uniform weights by default; given weights must match the inputs, be finite and not sum to 0.
+
+    A negative weight subtracts a model: task arithmetic does that on purpose, a typo does it by
+    accident, so it needs `allow_negative`. Weights that sum to 0 are refused with or without
+    normalisation: normalising divides by 0, and without it the result is a difference of models
+    (all zeros for equal inputs), not a model.
+    """
     if weights is None:
         weights = [1.0] * n_inputs
     weights = [float(w) for w in weights]
@@ -53,60 +66,165 @@ def normalize_weights(weights: Optional[Sequence[float]], n_inputs: int, normali
         raise CheckpointError(f"{source}: {len(weights)} weights for {n_inputs} inputs")
     if any(w != w or w in (float("inf"), float("-inf")) for w in weights):
         raise CheckpointError(f"{source}: weights must be finite numbers")
-    if not normalize:
-        return weights
+    negative = [i for i, w in enumerate(weights) if w < 0]
+    if negative and not allow_negative:
+        i = negative[0]
+        which = f" ({labels[i]})" if labels else ""
+        raise CheckpointError(
+            f"{source}: weight {weights[i]:g} of input {i + 1}{which} is negative; "
+            "pass --allow-negative to subtract models (task arithmetic)"
+        )
     total = sum(weights)
     if total == 0:
-        raise CheckpointError(f"{source}: weights sum to 0; cannot normalise")
+        reason = "cannot normalise" if normalize else "the result would be a difference of models, not a model"
+        raise CheckpointError(f"{source}: weights sum to 0; {reason}")
+    if not normalize:
+        return weights
     return [w / total for w in weights]
 
 
+VOCABULARIES = {
+    51864: "the English-only vocabulary of the .en models",
+    51865: "the multilingual vocabulary of tiny to large-v2",
+    51866: "large-v3's vocabulary",
+}
+SIZE_FIELDS = ("d_model", "encoder_layers", "decoder_layers", "encoder_heads", "decoder_heads",
+               "encoder_ffn", "decoder_ffn", "n_mels", "n_audio_ctx", "n_text_ctx")
+
+
+def describe_size(shape: layout.WhisperShape) -> str:
+    """A model's size in words: `384-wide, 4+4 layers, 80 mels`."""
+    return f"{shape.d_model}-wide, {shape.encoder_layers}+{shape.decoder_layers} layers, {shape.n_mels} mels"
+
+
 def check_compatible(checkpoints: Sequence[Checkpoint]) -> None:
-    """All inputs must hold the same tensors with the same shapes: no silent truncation or padding."""
+    """All inputs must hold the same tensors with the same shapes: no silent truncation or padding.
+
+    Models of different sizes are told apart by their dimensions first, and vocabularies by what
+    each size is known as, so the message says what the user actually mixed up.
+    """
     first = checkpoints[0]
     for other in checkpoints[1:]:
+        differing = [f for f in SIZE_FIELDS if getattr(other.shape, f) != getattr(first.shape, f)]
+        if differing:
+            field_name = differing[0]
+            sizes = (describe_size(other.shape), describe_size(first.shape))
+            sizes = f" ({sizes[0]} against {sizes[1]})" if sizes[0] != sizes[1] else ""
+            raise CheckpointError(
+                f"{other.label}: {field_name} {getattr(other.shape, field_name)} differs from {first.label}'s "
+                f"{getattr(first.shape, field_name)}{sizes}; cannot merge models of different sizes"
+            )
         if other.shape.n_vocab != first.shape.n_vocab:
+            hint = ""
+            if other.shape.n_vocab in VOCABULARIES and first.shape.n_vocab in VOCABULARIES:
+                hint = f" ({VOCABULARIES[other.shape.n_vocab]} against {VOCABULARIES[first.shape.n_vocab]})"
             raise CheckpointError(
                 f"{other.label}: vocabulary size {other.shape.n_vocab} differs from "
-                f"{first.label}'s {first.shape.n_vocab} (e.g. large-v2 vs large-v3); cannot merge"
+                f"{first.label}'s {first.shape.n_vocab}{hint}; cannot merge"
             )
         for name in layout.canonical_names(first.shape):
             shape = first.tensor_shapes[name]
             other_shape = other.tensor_shapes.get(name)
             if other_shape is None:
-                raise CheckpointError(f"{other.label}: tensor {name} is missing (present in {first.label})")
+                raise CheckpointError(f"{other.label}: tensor {stored_name(other, name)} is missing (present in {first.label})")
             if tuple(other_shape) != tuple(shape):
                 raise CheckpointError(
-                    f"{other.label}: tensor {name} has shape {tuple(other_shape)}, {first.label} has {tuple(shape)}"
+                    f"{other.label}: tensor {stored_name(other, name)} has shape {tuple(other_shape)}, "
+                    f"{first.label} has {tuple(shape)}"
                 )
 
 
 def check_merged(
-    merged: Iterable[Tuple[str, np.ndarray]], checkpoints: Sequence[Checkpoint], where: str
+    merged: Iterable[Tuple[str, np.ndarray]],
+    checkpoints: Sequence[Checkpoint],
+    where: str,
+    to: str = "hf",
+    dtype: str = "fp32",
 ) -> Iterator[Tuple[str, np.ndarray]]:
-    """Pass result tensors on, refusing one that holds NaN or Inf and naming the input it came from."""
+    """Cast each result tensor to the output's dtype and pass it on, refusing one that holds NaN or
+    Inf or that is all zero while some input's is not, and a result that is zero throughout.
+
+    The test runs on the tensor as it will be stored: a float32 sum can be finite and still
+    overflow fp16 (weights 1e6 and 1e6 do), and tiny weights can round every value of an fp16
+    tensor to zero. The writers' own cast then has nothing left to do. When a tensor fails, the
+    inputs are searched for the cause, so the message names it.
+    """
+    from .convert import cast
+
+    shape = checkpoints[0].shape
+    names = dict(layout.hf_openai_pairs(shape)) if to == "openai" else {}
+    nonzero = False
     for name, tensor in merged:
-        try:
-            check_finite(name, tensor, where)
-        except CheckpointError:
+        with np.errstate(over="ignore"):  # an overflowing cast is reported below, in one line
+            stored = cast(name, tensor, dtype)
+        problem = tensor_problem(stored)
+        label = names.get(name, name)
+        if problem == "nonfinite":
+            _explain_nonfinite(name, tensor, stored, checkpoints, where, label, dtype)
+        if problem == "zero":
             for checkpoint in checkpoints:
                 with read_arrays(checkpoint) as get:
-                    check_finite(name, get(name), checkpoint.label)
-            raise CheckpointError(
-                f"{where}: tensor {name} holds NaN or Inf (the float32 sum overflows; every input is finite)"
-            ) from None
-        yield name, tensor
+                    if get(name).any():
+                        raise CheckpointError(
+                            f"{where}: tensor {label} is all zero in {dtype}, though {checkpoint.label} holds "
+                            "non-zero values (the weights cancel out or are too small)"
+                        )
+        else:
+            nonzero = True
+        del tensor
+        yield name, stored
+    if not nonzero:
+        raise CheckpointError(f"{where}: every tensor of the result is zero; not a model")
+
+
+def _explain_nonfinite(name, tensor, stored, checkpoints, where, label, dtype) -> None:
+    """Raise the error for a result tensor with NaN or Inf: an input's, or the sum's, or the cast's."""
+    for checkpoint in checkpoints:
+        with read_arrays(checkpoint) as get:
+            check_finite(stored_name(checkpoint, name), get(name), checkpoint.label)
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite_before_cast = bool(np.isfinite(tensor).all())
+    if finite_before_cast:
+        largest = float(np.abs(tensor).max())
+        limit = float(np.finfo(stored.dtype).max) if stored.dtype.kind == "f" else float("nan")
+        raise CheckpointError(
+            f"{where}: tensor {label} overflows {dtype} (largest value {largest:.3g}, {dtype} holds up to "
+            f"{limit:.5g}); lower the weights or write another --dtype"
+        )
+    raise CheckpointError(
+        f"{where}: tensor {label} holds NaN or Inf (the float32 sum overflows; every input is finite)"
+    )
+
+
+_HALF_EXPONENT = {np.dtype(np.float16): 0x7C00, BFLOAT16: 0x7F80}  # the bits of Inf; above them, NaN
+
+
+def tensor_problem(array: np.ndarray) -> Optional[str]:
+    """"nonfinite" when `array` holds NaN or Inf, "zero" when every value is zero, else None.
+
+    Cheap on purpose, since every output tensor goes through it: a float32 tensor costs one sum (a
+    finite non-zero sum settles both questions; the element-wise tests run only when it does not),
+    a 16-bit one two integer maxima over its bits (summing fp16 in numpy is 20 times slower):
+    an Inf or NaN has every exponent bit set, a zero only the sign bit at most.
+    """
+    if not is_float(array) or array.size == 0:
+        return None
+    inf_bits = _HALF_EXPONENT.get(array.dtype)
+    if inf_bits is not None and array.flags.c_contiguous:
+        signed, unsigned = int(array.view(np.int16).max()), int(array.view(np.uint16).max())
+        if signed >= inf_bits or unsigned >= 0x8000 | inf_bits:
+            return "nonfinite"
+        return "zero" if signed <= 0 and unsigned <= 0x8000 else None
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is what this looks for
+        total = array.sum(dtype=np.float64 if array.dtype == np.float64 else np.float32)
+        if np.isfinite(total):
+            return None if total != 0 or array.any() else "zero"
+        return None if np.isfinite(array).all() else "nonfinite"
 
 
 def check_finite(name: str, array: np.ndarray, where: str) -> None:
-    """Refuse NaN or Inf. A sum is finite only if every element is (NaN and Inf propagate), and it
-    costs a fraction of an element-wise test, which runs only when the sum is not finite."""
-    if not is_float(array):
-        return
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is what this looks for
-        if np.isfinite(array.sum(dtype=np.float64 if array.dtype == np.float64 else np.float32)):
-            return
-    if not np.isfinite(array).all():
+    """Refuse NaN or Inf in an input's tensor, named as the input names it."""
+    if tensor_problem(array) == "nonfinite":
         raise CheckpointError(f"{where}: tensor {name} holds NaN or Inf")
 
 
@@ -265,7 +383,7 @@ def write_merged(
     from .convert import in_order, tensor_order, write
 
     shape = checkpoints[0].shape
-    merged = check_merged(in_order(merged, tensor_order(to, shape, dtype)), checkpoints, f"{out} (merge result)")
+    merged = check_merged(in_order(merged, tensor_order(to, shape, dtype)), checkpoints, f"{out} (merge result)", to, dtype)
     own_hashes = hashes is None
     hashes = hashes or FileHashes(f for c in checkpoints for f in c.weight_files)
     provenance = {
@@ -314,10 +432,13 @@ def merge_checkpoints(
     show_progress: bool = False,
     extra_provenance: Optional[Dict] = None,
     hashes: Optional[FileHashes] = None,
+    allow_negative: bool = False,
 ) -> MergeSummary:
     """Merge `sources` (any formats, run folders expanded) into `out`; write `merge.json` beside it.
 
     `hashes` may already be hashing the inputs (the command line starts it before importing torch).
+    Everything that can be checked before writing is (inputs, weights, where the output goes); the
+    result's tensors are checked as they are written, and a refused one leaves nothing behind.
     """
     from .convert import default_dtype, default_target, prepare_output, tensor_order
 
@@ -328,14 +449,14 @@ def merge_checkpoints(
         raise CheckpointError("merge: no input checkpoint given")
     paths = expand_sources(sources, last=last, steps=steps)
     checkpoints = [open_checkpoint(p) for p in paths]
-    weights = normalize_weights(weights, len(checkpoints), normalize)
+    weights = normalize_weights(weights, len(checkpoints), normalize, allow_negative=allow_negative, labels=paths)
     if weights is not None and method == "uniform" and len(set(weights)) > 1:
         method = "weighted"
     check_compatible(checkpoints)
     shape = checkpoints[0].shape
     if to == "openai":
         shape.openai_dims(out)
-    prepare_output(out, force)
+    prepare_output(out, force, [*sources, *paths, *(f for c in checkpoints for f in c.weight_files)])
 
     names = tensor_order(to, shape, dtype)
     hashes = hashes or FileHashes()

@@ -11,7 +11,10 @@ which becomes the model that is scored: one extra model in memory, however many 
 acceptance the candidate is added to the sum (read again from disk, which is cheaper than keeping it).
 
 Every step is appended to a JSON trace written atomically, so an interrupted selection run again
-with the same candidates, dev set and options skips the steps already done.
+with the same candidates, dev set and options skips the steps already done. The trace records each
+candidate's sha256 (the digest cache of `hashing.py` makes this cheap on a resume): a candidate
+whose file changed since (retrained, overwritten, copied over) has its scores recomputed, and so
+does every step that merged it, since a score is only true of the weights it was measured on.
 
 The scorer is any object with `evaluate(shape, tensors, label) -> result` and
 `evaluate_single(checkpoint) -> result` whose results have `wer` and `wer_long`
@@ -28,12 +31,13 @@ from sapsoup.atomic import atomic_path, write_json
 
 from . import layout
 from .arrays import is_float
-from .checkpoints import Checkpoint, open_checkpoint, read_arrays
+from .checkpoints import Checkpoint, open_checkpoint, read_arrays, stored_name
 from .errors import CheckpointError
+from .hashing import cached_sha256
 from .merge import RunningSum, check_compatible, check_finite
 
 STRATEGIES = ("smact", "greedy", "uniform")
-TRACE_VERSION = 1
+TRACE_VERSION = 2  # 2: candidates' digests recorded
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Trace:
     selected: List[str] = field(default_factory=list)
     wer: Optional[float] = None
     finished: bool = False
+    digests: Dict[str, List[str]] = field(default_factory=dict)  # candidate -> sha256 of each weight file
     version: int = TRACE_VERSION
 
     def to_dict(self) -> Dict:
@@ -98,7 +103,7 @@ def trial_mean(running: RunningSum, checkpoint: Checkpoint) -> Dict[str, np.ndar
     with read_arrays(checkpoint) as get:
         for name in layout.canonical_names(running.shape):
             tensor = get(name)
-            check_finite(name, tensor, checkpoint.label)
+            check_finite(stored_name(checkpoint, name), tensor, checkpoint.label)
             if not is_float(tensor):
                 trial[name] = tensor.copy()
             elif running.count == 0:
@@ -144,6 +149,39 @@ def resumable(previous: Optional[Trace], strategy: str, candidates: List[str], s
             "options); pass another --trace or delete it"
         )
     return previous
+
+
+def candidate_digests(checkpoints: Sequence[Checkpoint]) -> Dict[str, List[str]]:
+    """The sha256 of each candidate's weight files, as the trace records them."""
+    return {c.path: [cached_sha256(f) for f in c.weight_files] for c in checkpoints}
+
+
+def forget_changed(trace: Trace, digests: Dict[str, List[str]]) -> List[str]:
+    """Drop what `trace` measured on candidates whose weights are not the ones it recorded; return them.
+
+    A changed candidate loses its own score and every step from the first one whose ensemble holds
+    it (later decisions depend on that step's outcome). A trace without digests (an older version)
+    cannot vouch for any candidate, so all its scores are dropped.
+    """
+    changed = [label for label in trace.candidates if trace.digests.get(label) != digests.get(label)]
+    if changed:
+        for label in changed:
+            trace.singles.pop(label, None)
+        first = next((i for i, s in enumerate(trace.steps) if set(s.ensemble) & set(changed)), len(trace.steps))
+        del trace.steps[first:]
+        trace.selected, trace.wer, trace.finished = [], None, False
+    trace.digests = dict(digests)
+    trace.version = TRACE_VERSION
+    return changed
+
+
+def keep_steps_in_order(trace: Trace) -> None:
+    """Keep only the steps that tried the candidates in `trace.order`'s order: a greedy order can
+    change once a changed candidate is scored again, and steps after the change no longer apply."""
+    for position, step in enumerate(trace.steps):
+        if position >= len(trace.order) or step.candidate != trace.order[position]:
+            del trace.steps[position:]
+            return
 
 
 # ----------------------------------------------------------------------------- the strategies
@@ -229,12 +267,14 @@ def select(
     trace_path: str,
     with_singles: bool = False,
     on_step: Optional[Callable[[str], None]] = None,
+    on_notice: Optional[Callable[[str], None]] = None,
 ) -> tuple:
     """Run `strategy` over the candidate checkpoints at `paths` (already expanded from run folders).
 
     Returns (trace, merged tensors). The trace is written to `trace_path` after every step; a trace
     already there from the same selection is resumed. `with_singles` scores every candidate alone
-    for SMAcT too (greedy always does), which the plot draws as crosses.
+    for SMAcT too (greedy always does), which the plot draws as crosses. `on_notice` hears what the
+    user must know (a candidate changed since the trace was written), `on_step` the progress.
     """
     if strategy not in STRATEGIES:
         raise SelectionError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
@@ -251,10 +291,16 @@ def select(
     by_path = {c.path: c for c in checkpoints}
     labels = [c.path for c in checkpoints]
 
+    digests = candidate_digests(checkpoints)
     trace = resumable(read_trace(trace_path), strategy, labels, settings, trace_path)
     if trace is None:
-        trace = Trace(strategy=strategy, candidates=labels, order=list(labels), settings=settings)
-    elif trace.finished:
+        trace = Trace(strategy=strategy, candidates=labels, order=list(labels), settings=settings, digests=digests)
+    else:
+        notice = on_notice or on_step
+        for label in forget_changed(trace, digests):
+            if notice:
+                notice(f"{label}: its weights changed since {trace_path} was written; its scores are recomputed")
+    if trace.finished:
         running = RunningSum(checkpoints[0].shape)
         for label in trace.selected:
             running.add(by_path[label], 1.0)
@@ -280,6 +326,7 @@ def select(
         if strategy == "greedy":
             # sorted() is stable: candidates with equal WER keep the order they were given in.
             trace.order = sorted(labels, key=lambda label: trace.singles[label]["wer"])
+            keep_steps_in_order(trace)
             save()
         running = scan(trace, by_path, evaluator, save, on_step)
         merged = ensemble_mean(running)

@@ -45,6 +45,7 @@ def detect_format(path: str) -> str:
     if not os.path.exists(path):
         raise CheckpointError(f"{path}: no such file or folder")
     if os.path.isfile(path):
+        _refuse_bare_weight_file(path)
         return "openai"
     names = set(os.listdir(path))
     if "model.bin" in names and "config.json" in names:
@@ -57,6 +58,35 @@ def detect_format(path: str) -> str:
         f"{path}: not a Whisper checkpoint (expected a Hugging Face folder, an openai-whisper .pt, "
         "a CTranslate2 folder with model.bin, or a run folder with checkpoint-N folders)"
     )
+
+
+def _refuse_bare_weight_file(path: str) -> None:
+    """A weight file named on its own, without the folder whose config.json says what it holds.
+
+    Only an openai-whisper `.pt` carries its dimensions inside; a Hugging Face or CTranslate2
+    weight file is only half a checkpoint, so the message names the folder to pass instead.
+    """
+    name = os.path.basename(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    has_config = os.path.exists(os.path.join(folder, "config.json"))
+    if name.endswith((".safetensors", ".safetensors.index.json")) or name in HF_WEIGHT_FILES or _looks_like_safetensors(path):
+        kind = "a Hugging Face weight file"
+    elif name == "model.bin":
+        kind = "a CTranslate2 weight file"
+    else:
+        return
+    advice = f"pass its folder {folder}" if has_config else f"pass the folder that holds it with its config.json ({folder} has none)"
+    raise CheckpointError(f"{path}: {kind} on its own; {advice}")
+
+
+def _looks_like_safetensors(path: str) -> bool:
+    """A safetensors file whatever its name: an 8-byte little-endian header size, then a JSON object."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(9)
+    except OSError:
+        return False
+    return len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000
 
 
 def run_checkpoints(path: str) -> List[str]:
@@ -73,21 +103,30 @@ def expand_sources(
     paths: Sequence[str], last: Optional[int] = None, steps: Optional[Tuple[int, int]] = None
 ) -> List[str]:
     """Replace each run folder by its checkpoints (the last K, or those with steps in [lo, hi])."""
-    expanded = []
+    if last is not None and last < 1:
+        raise CheckpointError(f"--last {last}: must be at least 1 (the number of checkpoints to take from each run)")
+    if steps is not None and steps[0] > steps[1]:
+        raise CheckpointError(f"--steps {steps[0]}:{steps[1]}: the first step is after the last")
+    expanded, runs = [], 0
     for path in paths:
         path = os.fspath(path)
         if detect_format(path) != "run":
             expanded.append(path)
             continue
-        chosen = run_checkpoints(path)
+        runs += 1
+        chosen = everything = run_checkpoints(path)
         if steps is not None:
             lo, hi = steps
             chosen = [p for p in chosen if lo <= step_of(p) <= hi]
         if last is not None:
-            chosen = chosen[-last:] if last > 0 else []
+            chosen = chosen[-last:]
         if not chosen:
-            raise CheckpointError(f"{path}: no checkpoint-N folder matches the selection")
+            have = ", ".join(str(step_of(p)) for p in everything)
+            raise CheckpointError(f"{path}: no checkpoint-N folder matches the selection (steps there: {have})")
         expanded.extend(chosen)
+    if (last is not None or steps is not None) and not runs:
+        option = "--last" if last is not None else "--steps"
+        raise CheckpointError(f"{option}: applies to run folders (with checkpoint-N folders), and no input is one")
     return expanded
 
 

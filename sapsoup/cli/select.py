@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sapsoup.builder.errors import CheckpointError
+from sapsoup.cli.checkpoints import cleanup_on_sigterm
 
 console = Console(stderr=True)
 
@@ -79,7 +80,7 @@ def select(candidates, dev_dir, out, strategy, split, beam_size, length_penalty,
     from sapsoup.builder import select as selection
     from sapsoup.builder.checkpoints import open_checkpoint
     from sapsoup.builder.sources import expand_sources
-    from sapsoup.builder.convert import default_dtype, default_target, prepare_output
+    from sapsoup.builder.convert import check_output_apart, default_dtype, default_target, prepare_output
     from sapsoup.builder.merge import check_compatible
     from sapsoup.validate import devscore
 
@@ -88,14 +89,20 @@ def select(candidates, dev_dir, out, strategy, split, beam_size, length_penalty,
     trace_path = trace_path or selection.default_trace_path(out)
     post = _postprocess_options(postprocess_path)
     try:
-        prepare_output(out, force)
+        paths = expand_sources(list(candidates), last=last)
+        inputs = [*candidates, *paths]
+        prepare_output(out, force, inputs)
         for path, what in ((trace_path, "--trace"), (plot_path, "--plot")):
             if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
                 raise CheckpointError(f"{path} ({what}): folder {os.path.dirname(os.path.abspath(path))} does not exist")
-        paths = expand_sources(list(candidates), last=last)
+            if path:
+                check_output_apart(path, inputs, f"the {what} file")
         if strategy != "uniform" and len(paths) < 2:
             raise CheckpointError(f"{strategy} needs at least two candidates, got {len(paths)} ({', '.join(paths)})")
         checkpoints = [open_checkpoint(p) for p in paths]
+        for path, what in ((trace_path, "--trace"), (plot_path, "--plot")):
+            if path:
+                check_output_apart(path, [f for c in checkpoints for f in c.weight_files], f"the {what} file")
         check_compatible(checkpoints)
         if to == "openai":
             checkpoints[0].shape.openai_dims(out)
@@ -106,14 +113,19 @@ def select(candidates, dev_dir, out, strategy, split, beam_size, length_penalty,
     options = devscore.ScoringOptions(beam_size, length_penalty, post, dtype, batch_size, workers)
     cache = devscore.ScoreCache(cache_dir or devscore.default_cache_dir())
     console.print(f"{strategy} over {len(paths)} candidates on {dev_dir} ({split}: {len(dev.audios)} utterances)")
+    if plot_path and strategy == "smact":
+        console.print(f"--plot: each of the {len(paths)} candidates is also scored alone, for the plot's crosses "
+                      "(one more dev pass per candidate whose score is not cached)")
     try:
-        with _Bars() as bars:
-            evaluator = devscore.DevEvaluator(dev, options, cache, progress=bars.evaluation)
-            trace, merged = selection.select(paths, strategy, evaluator, evaluator.settings(), trace_path,
-                                             with_singles=bool(plot_path), on_step=bars.step)
-        selection.write_selection(out, to, dtype, merged, trace)
-        if plot_path:
-            selection.plot_trace(trace, plot_path)
+        with cleanup_on_sigterm():
+            with _Bars() as bars:
+                evaluator = devscore.DevEvaluator(dev, options, cache, progress=bars.evaluation)
+                trace, merged = selection.select(paths, strategy, evaluator, evaluator.settings(), trace_path,
+                                                 with_singles=bool(plot_path), on_step=bars.step,
+                                                 on_notice=console.print)
+            selection.write_selection(out, to, dtype, merged, trace)
+            if plot_path:
+                selection.plot_trace(trace, plot_path)
     except (CheckpointError, devscore.DevScoreError) as error:
         raise click.ClickException(str(error)) from None
 
