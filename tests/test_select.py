@@ -205,6 +205,7 @@ def test_select_command_writes_the_merge_with_its_trace_and_reuses_cached_scores
     provenance = json.loads(open(str(tmp_path / "soup.merge.json")).read())
     assert provenance["method"] == "smact" and provenance["selection"]["selected"] == [tiny_en_hf]
     assert open(plot, "rb").read(4) == b"\x89PNG"
+    assert "each of the 2 candidates is also scored alone" in " ".join(result.output.split())  # --plot's cost said
 
     again = CliRunner().invoke(main, ["select", *arguments, "-o", str(tmp_path / "greedy.pt"),
                                       "--strategy", "greedy", "--trace", str(tmp_path / "greedy.json")])
