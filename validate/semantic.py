@@ -22,10 +22,16 @@ given. A local BERT model needs a rescale baseline: bert_score ships one for rob
 model is roberta-large, recognised by its hub name or its configuration), and any other model needs a
 baseline file in bert_score's format (`bert_baseline`); sapsoup never invents one.
 
-Two details differ from calling bert_score on every pair, and give the same numbers: a pair with an
-empty side is not sent to bert_score (0.3.13 crashes on empty strings with transformers 5) but gets
-the raw F1 of 0 that bert_score assigns to empty sentences; and the baseline rescaling is applied here
-(bert_score looks its baseline up by model name and silently skips rescaling for a local path).
+The numbers are the organisers' whatever transformers version is installed. They ran
+`utils/metrics.py` with transformers 4 and bert_score 0.3.13; under transformers 5 bert_score itself
+tokenises differently (the first word loses its leading-space token) and crashes on empty sentences.
+So sapsoup does not call bert_score: it computes BERTScore here with bert_score's tokens (the
+transformers 4 ones), batches, padding and float32 arithmetic, applies the baseline rescaling itself
+(bert_score looks its baseline up by model name and silently skips it for a local path), and scores
+each NLI pair alone, as the organisers did, with the pair's tokens built as transformers 4 built them.
+The residue is bert_score's own: it embeds sentences in an order taken from a Python set, which
+changes from one process to the next, and padding moves an embedding by a few float32 units; the
+organisers' scores move by that much from run to run (tests/test_semantic.py measures it).
 """
 
 import json
@@ -51,6 +57,7 @@ NLI_HUB_NAMES = ("ynie/roberta-large-snli_mnli_fever_anli_R1_R2_R3-nli",)
 ROBERTA_LARGE_LAYER = 17
 ROBERTA_LARGE_SHAPE = {"model_type": "roberta", "num_hidden_layers": 24, "hidden_size": 1024, "vocab_size": 50265}
 ENTAILMENT_LABEL = 0
+BERTSCORE_BATCH = 64  # bert_score.score's default batch, the one the organisers' call used
 
 
 class SemanticModelError(ValueError):
@@ -58,15 +65,29 @@ class SemanticModelError(ValueError):
 
 
 @dataclass
+class ReferenceSemantic:
+    """One utterance against one reference, in percent: SEM and its three scaled parts (a part is
+    None when its model was not available)."""
+
+    sem: float | None
+    phonetic: float
+    bert: float | None
+    nli: float | None
+
+
+@dataclass
 class UtteranceSemantic:
     """One utterance, in percent. `sem` is the higher of its two references' SEM ("reference" names
-    which: "ref1", "ref2" or "tie"); each part is the higher of its two references' scaled value."""
+    which: "ref1", "ref2" or "tie"); each part is the higher of its two references' scaled value.
+    `ref1`/`ref2` hold the values against each reference, the ones the choice was made on."""
 
     sem: float | None
     phonetic: float
     bert: float | None
     nli: float | None
     reference: str | None
+    ref1: ReferenceSemantic | None = None
+    ref2: ReferenceSemantic | None = None
 
 
 @dataclass
@@ -75,6 +96,9 @@ class SemanticScore:
 
     `sem`, `bert`, `nli` are None when their model was not available; `missing` then says why.
     `bert_setup` names the BERT model, layer and baseline used, when BERT was computed.
+    `versions` names the libraries SEM was computed with ("transformers", "bert_score", "torch"): the
+    organisers ran transformers 4 with bert_score 0.3.13, and sapsoup reproduces their tokenisation
+    under transformers 5 too, so a report should show these next to SEM.
     """
 
     sem: float | None
@@ -84,6 +108,21 @@ class SemanticScore:
     per_utterance: list[UtteranceSemantic]
     missing: str | None
     bert_setup: str | None = None
+    versions: dict[str, str] | None = None
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries SEM depends on, from the package metadata (bert_score
+    0.3.13's own `__version__` says 0.3.12)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name, distribution in (("transformers", "transformers"), ("bert_score", "bert-score"), ("torch", "torch")):
+        try:
+            found[name] = version(distribution)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def scale(value: float, bounds: tuple[float, float]) -> float:
@@ -109,15 +148,20 @@ def semantic_score(
     bert_baseline: str | None = None,
     hf_cache: str | None = None,
     device: str | None = None,
-    batch_size: int = 16,
+    batch_size: int = BERTSCORE_BATCH,
     progress: bool = False,
 ) -> SemanticScore:
     """SEM of raw hypotheses against `ref1`/`ref2` lines (all cleaned with the hypothesis rule first).
 
     `bert_model`/`nli_model` are local folders; None looks the organisers' models up in the local
-    Hugging Face cache (`hf_cache`, default the usual one). Raises SemanticModelError for a folder or
-    baseline that was named but cannot be used, and ValueError for lists of unequal length.
+    Hugging Face cache (`hf_cache`, default the usual one). `batch_size` is BERTScore's batch: 64 is
+    bert_score's default, the one the organisers ran, and another value can move BERT by float32
+    rounding (NLI pairs are always scored one at a time, as the organisers scored them). Raises
+    SemanticModelError for a folder or baseline that was named but cannot be used, and ValueError for
+    lists of unequal length or a batch size below 1.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size {batch_size}: must be at least 1")
     if not len(hypotheses) == len(ref1) == len(ref2):
         raise ValueError(
             f"line counts differ: {len(hypotheses)} hypotheses, {len(ref1)} ref1 lines, {len(ref2)} ref2 lines"
@@ -149,29 +193,32 @@ def semantic_score(
         per_utterance=per_utterance,
         missing="; ".join(reasons) if reasons else None,
         bert_setup=bert_setup,
+        versions=library_versions(),
     )
 
 
 def _combine(index, phonetic, bert, nli) -> UtteranceSemantic:
-    phon = [side[index] for side in phonetic]
-    bert_pair = [side[index] for side in bert] if bert is not None else None
-    nli_pair = [side[index] for side in nli] if nli is not None else None
-    sem, reference = None, None
-    if bert_pair is not None and nli_pair is not None:
-        per_reference = [
-            NLI_WEIGHT * n + BERT_WEIGHT * b + PHONETIC_WEIGHT * p for n, b, p in zip(nli_pair, bert_pair, phon)
-        ]
-        sem = max(per_reference)
-        if per_reference[0] == per_reference[1]:
-            reference = "tie"
-        else:
-            reference = "ref1" if per_reference[0] > per_reference[1] else "ref2"
+    """One utterance from the scaled parts (fractions); the reference is chosen on the fractions, as
+    the organisers compare them, before anything is turned into percent."""
+    per_reference = []
+    for side in range(2):
+        b = None if bert is None else bert[side][index]
+        n = None if nli is None else nli[side][index]
+        sem = None if b is None or n is None else NLI_WEIGHT * n + BERT_WEIGHT * b + PHONETIC_WEIGHT * phonetic[side][index]
+        per_reference.append((sem, phonetic[side][index], b, n))
+    (sem1, *_), (sem2, *_) = per_reference
+    reference = None
+    if sem1 is not None:
+        reference = "tie" if sem1 == sem2 else ("ref1" if sem1 > sem2 else "ref2")
+    first, second = (ReferenceSemantic(*(_percent(v) for v in values)) for values in per_reference)
     return UtteranceSemantic(
-        sem=_percent(sem),
-        phonetic=100.0 * max(phon),
-        bert=_percent(max(bert_pair)) if bert_pair else None,
-        nli=_percent(max(nli_pair)) if nli_pair else None,
+        sem=None if sem1 is None else _percent(sem1 if sem1 > sem2 else sem2),
+        phonetic=max(first.phonetic, second.phonetic),
+        bert=None if bert is None else max(first.bert, second.bert),
+        nli=None if nli is None else max(first.nli, second.nli),
         reference=reference,
+        ref1=first,
+        ref2=second,
     )
 
 
@@ -280,38 +327,185 @@ def _default_device() -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# The two model-based parts
+# BERTScore, computed as bert_score 0.3.13 computed it for the organisers (under transformers 4)
 # --------------------------------------------------------------------------------------------------
 
 
+def bertscore_token_ids(tokenizer, sentence: str) -> list[int]:
+    """The token ids bert_score 0.3.13 gave `sentence` under transformers 4.
+
+    bert_score strips the sentence and asks a RoBERTa or GPT-2 tokenizer for `add_prefix_space=True`, so
+    the first word is tokenised as if a space preceded it ("ĠTHE", like every later word). Transformers 5
+    ignores that argument and tokenises the first word as "THE", which moves every BERTScore; writing
+    the space in front of the text gives transformers 4's tokens under either version. Other
+    tokenizers get no space, as in bert_score. Too long a sentence keeps its first tokens (the
+    tokenizer's `model_max_length` counts the two special tokens); an empty one is just the two.
+    """
+    text = sentence.strip()
+    if not text:
+        return [tokenizer.cls_token_id, tokenizer.sep_token_id]
+    if _adds_prefix_space(tokenizer):
+        text = " " + text
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    return [tokenizer.cls_token_id] + ids[: max(tokenizer.model_max_length - 2, 0)] + [tokenizer.sep_token_id]
+
+
+def _adds_prefix_space(tokenizer) -> bool:
+    """bert_score's test: the tokenizer is (a subclass of) the RoBERTa or GPT-2 tokenizer."""
+    names = {cls.__name__ for cls in type(tokenizer).__mro__}
+    return bool(names & {"RobertaTokenizer", "RobertaTokenizerFast", "GPT2Tokenizer", "GPT2TokenizerFast"})
+
+
+def bertscore_f1(model, tokenizer, candidates: list[str], references: list[str], batch_size: int = 64) -> list[float]:
+    """Raw BERTScore F1 of each (candidate, reference) pair, without idf and without rescaling, with
+    bert_score 0.3.13's arithmetic and batches, so that padding acts as it did for the organisers.
+
+    Two stages, as in bert_score: (1) every distinct sentence is embedded once, longest (in words)
+    first, `batch_size` at a time, padded to the longest in its batch; bert_score takes the distinct
+    sentences from a set, whose order changes from one Python process to the next, so the organisers'
+    own values move by that much (see the tests); here equal word counts keep their first-seen order.
+    (2) the pairs, `batch_size` at a time in input order, are padded to the longest of the batch with
+    vectors of 2.0 and greedy-matched on cosine similarity; padded positions count as similarity 0, so
+    a token whose best real match is negative scores 0 when its pair is shorter than the batch's
+    longest. A pair with an empty side gets F1 0. Values are float32, as bert_score returns them.
+    """
+    import torch
+    from torch.nn.utils.rnn import pad_sequence
+
+    device = next(model.parameters()).device
+    special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
+    distinct = sorted(dict.fromkeys(references + candidates), key=lambda s: len(s.split(" ")), reverse=True)
+    embedded = {}
+    with torch.no_grad():
+        for start in range(0, len(distinct), batch_size):
+            batch = distinct[start:start + batch_size]
+            ids = [bertscore_token_ids(tokenizer, s) for s in batch]
+            longest = max(len(x) for x in ids)
+            input_ids = torch.full((len(batch), longest), tokenizer.pad_token_id, dtype=torch.long)
+            attention = torch.zeros((len(batch), longest), dtype=torch.long)
+            for row, x in enumerate(ids):
+                input_ids[row, : len(x)] = torch.tensor(x, dtype=torch.long)
+                attention[row, : len(x)] = 1
+            hidden = model(input_ids.to(device), attention_mask=attention.to(device))[0].cpu()
+            for row, (sentence, x) in enumerate(zip(batch, ids)):
+                weights = torch.tensor([0.0 if t in special else 1.0 for t in x], dtype=torch.float)
+                embedded[sentence] = (hidden[row, : len(x)], weights)
+
+    def padded(sentences):
+        vectors, weights = zip(*(embedded[s] for s in sentences))
+        lengths = torch.tensor([v.size(0) for v in vectors], dtype=torch.long)
+        present = torch.arange(int(lengths.max())).expand(len(vectors), -1) < lengths.unsqueeze(1)
+        return (
+            pad_sequence([v.to(device) for v in vectors], batch_first=True, padding_value=2.0),
+            present.to(device),
+            pad_sequence([w.to(device) for w in weights], batch_first=True),
+        )
+
+    f1 = []
+    with torch.no_grad():
+        for start in range(0, len(candidates), batch_size):
+            ref_vectors, ref_present, ref_weights = padded(references[start:start + batch_size])
+            cand_vectors, cand_present, cand_weights = padded(candidates[start:start + batch_size])
+            ref_vectors = ref_vectors / torch.norm(ref_vectors, dim=-1).unsqueeze(-1)
+            cand_vectors = cand_vectors / torch.norm(cand_vectors, dim=-1).unsqueeze(-1)
+            similarity = torch.bmm(cand_vectors, ref_vectors.transpose(1, 2))
+            similarity = similarity * torch.bmm(cand_present.unsqueeze(2).float(), ref_present.unsqueeze(1).float())
+            precision_weights = cand_weights / cand_weights.sum(dim=1, keepdim=True)
+            recall_weights = ref_weights / ref_weights.sum(dim=1, keepdim=True)
+            precision = (similarity.max(dim=2)[0] * precision_weights).sum(dim=1)
+            recall = (similarity.max(dim=1)[0] * recall_weights).sum(dim=1)
+            f = 2 * precision * recall / (precision + recall)
+            f1.extend(f.masked_fill(torch.isnan(f), 0.0).cpu().tolist())
+    return f1
+
+
+def rescale_f1(raw_f1: list[float], baseline_f1: float) -> list[float]:
+    """bert_score's rescaling, (F - baseline) / (1 - baseline), in float32 as bert_score does it."""
+    import torch
+
+    baseline = torch.tensor(baseline_f1, dtype=torch.float)
+    return ((torch.tensor(raw_f1, dtype=torch.float) - baseline) / (1 - baseline)).tolist()
+
+
 def _bert_parts(folder, layers, baseline_f, hyps, refs, device, batch_size, bar) -> list[list[float]]:
-    """Scaled BERT part per reference side and utterance."""
-    from bert_score import BERTScorer
+    """Scaled BERT part per reference side and utterance, one bert_score call per side as the organisers
+    made it: the reference is bert_score's candidate and the hypothesis its reference."""
+    tokenizer, model = _load_bert(folder, layers, device)
+    task = bar.add_task("BERTScore", total=2) if bar is not None else None
+    sides = []
+    for side in refs:
+        rescaled = rescale_f1(bertscore_f1(model, tokenizer, list(side), list(hyps), batch_size), baseline_f)
+        sides.append([scale(value, BERT_BOUNDS) for value in rescaled])
+        if bar is not None:
+            bar.advance(task)
+    return sides
+
+
+def _load_bert(folder, layers, device):
+    """Tokenizer and model as bert_score loads them (slow tokenizer where there is one), the model cut
+    after `layers` layers so that its output is that layer's."""
+    from transformers import AutoModel, AutoTokenizer
 
     try:
-        scorer = BERTScorer(model_type=str(folder), num_layers=layers, lang="en", device=device, batch_size=batch_size)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), use_fast=False, local_files_only=True)
+        model = AutoModel.from_pretrained(str(folder), local_files_only=True)
     except Exception as error:  # transformers raises many kinds; name the folder, not a traceback
         raise SemanticModelError(f"BERTScore model {folder}: cannot load it ({_first_line(error)})") from None
-    pairs = [(side, i) for side in range(2) for i in range(len(hyps)) if hyps[i].strip() and refs[side][i].strip()]
-    raw = {key: 0.0 for key in ((side, i) for side in range(2) for i in range(len(hyps)))}
-    task = bar.add_task("BERTScore", total=len(pairs)) if bar is not None else None
-    for start in range(0, len(pairs), batch_size):
-        chunk = pairs[start:start + batch_size]
-        # The organisers pass the reference as bert_score's candidate; F1 does not depend on the order.
-        _, _, f1 = scorer.score([refs[s][i] for s, i in chunk], [hyps[i] for s, i in chunk], batch_size=batch_size)
-        for key, value in zip(chunk, f1.tolist()):
-            raw[key] = value
-        if bar is not None:
-            bar.advance(task, len(chunk))
-    return [
-        [scale((raw[(side, i)] - baseline_f) / (1 - baseline_f), BERT_BOUNDS) for i in range(len(hyps))]
-        for side in range(2)
-    ]
+    encoder_layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if encoder_layers is None:
+        raise SemanticModelError(f"BERTScore model {folder}: not a BERT-style encoder (no encoder.layer)")
+    if not 0 <= layers <= len(encoder_layers):
+        raise SemanticModelError(f"BERTScore model {folder}: has {len(encoder_layers)} layers, layer {layers} asked")
+    model.encoder.layer = encoder_layers[:layers]
+    return tokenizer, model.float().eval().to(device)
+
+
+# --------------------------------------------------------------------------------------------------
+# NLI, one pair at a time as the organisers scored it
+# --------------------------------------------------------------------------------------------------
+
+
+def nli_pair_ids(tokenizer, premise: str, hypothesis: str) -> list[int]:
+    """The input ids the organisers' tokenizer call gave (premise, hypothesis) under transformers 4:
+    `<s> premise </s></s> hypothesis </s>`, each side tokenised on its own without a leading space,
+    cut to `model_max_length` by dropping the last token of the longer side (of the hypothesis on a
+    tie) until it fits. Built here because transformers 5 drops the second `</s></s>` ... `</s>` part
+    when the hypothesis is empty."""
+    first = tokenizer.encode(premise, add_special_tokens=False) if premise else []
+    second = tokenizer.encode(hypothesis, add_special_tokens=False) if hypothesis else []
+    excess = len(first) + len(second) + 4 - tokenizer.model_max_length
+    while excess > 0 and (first or second):
+        if len(first) > len(second):
+            first = first[:-1]
+        else:
+            second = second[:-1]
+        excess -= 1
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    return [cls] + first + [sep, sep] + second + [sep]
+
+
+def nli_entailment(model, tokenizer, premise: str, hypothesis: str) -> float:
+    """P(entailment) of one pair, alone in its batch (no padding), in float32 as the organisers got it."""
+    import torch
+
+    device = next(model.parameters()).device
+    ids = torch.tensor([nli_pair_ids(tokenizer, premise, hypothesis)], dtype=torch.long, device=device)
+    with torch.no_grad():
+        logits = model(ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids)).logits
+    return torch.softmax(logits, 1)[0, ENTAILMENT_LABEL].item()
+
+
+def mean_of_directions(forward: float, backward: float) -> float:
+    """The organisers' mean of two float32 probabilities: summed in float32 (numpy), halved in float64."""
+    import numpy as np
+
+    return float(np.float32(forward) + np.float32(backward)) / 2.0
 
 
 def _nli_parts(folder, hyps, refs, device, batch_size, bar) -> list[list[float]]:
-    """Scaled NLI part per reference side and utterance: P(entailment) averaged over both directions."""
-    import torch
+    """Scaled NLI part per reference side and utterance: P(entailment) averaged over both directions.
+    Identical pairs are scored once: alone in its batch, a pair's probability does not depend on the
+    other pairs, so this gives the organisers' numbers."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     try:
@@ -324,28 +518,22 @@ def _nli_parts(folder, hyps, refs, device, batch_size, bar) -> list[list[float]]
         raise SemanticModelError(
             f"NLI model {folder}: SEM needs 3 labels with entailment as label 0, found {sorted(labels.items())}"
         )
-    model.to(device).eval()
-    max_length = min(tokenizer.model_max_length, model.config.max_position_embeddings)
-    pairs = [(premise, hypothesis) for side in refs for r, h in zip(side, hyps) for premise, hypothesis in ((r, h), (h, r))]
-    probabilities = []
+    if not _adds_prefix_space(tokenizer):
+        raise SemanticModelError(
+            f"NLI model {folder}: SEM's NLI model is a RoBERTa model, this one has a {type(tokenizer).__name__}"
+        )
+    model.float().eval().to(device)
+    pairs = {(p, h) for side in refs for r, h in zip(side, hyps) for p, h in ((r, h), (h, r))}
     task = bar.add_task("NLI", total=len(pairs)) if bar is not None else None
-    with torch.no_grad():
-        for start in range(0, len(pairs), batch_size):
-            chunk = pairs[start:start + batch_size]
-            inputs = tokenizer(
-                [p for p, _ in chunk], [h for _, h in chunk],
-                truncation=True, max_length=max_length, padding=True, return_tensors="pt",
-            ).to(device)
-            logits = model(**inputs).logits
-            probabilities.extend(torch.softmax(logits.float(), dim=-1)[:, ENTAILMENT_LABEL].tolist())
-            if bar is not None:
-                bar.advance(task, len(chunk))
-    n = len(hyps)
-    sides = []
-    for side in range(2):
-        both = probabilities[side * 2 * n:(side + 1) * 2 * n]
-        sides.append([scale((both[2 * i] + both[2 * i + 1]) / 2, NLI_BOUNDS) for i in range(n)])
-    return sides
+    probability = {}
+    for premise, hypothesis in sorted(pairs):
+        probability[(premise, hypothesis)] = nli_entailment(model, tokenizer, premise, hypothesis)
+        if bar is not None:
+            bar.advance(task)
+    return [
+        [scale(mean_of_directions(probability[(r, h)], probability[(h, r)]), NLI_BOUNDS) for r, h in zip(side, hyps)]
+        for side in refs
+    ]
 
 
 def _is_entailment_or_generic(label: str) -> bool:
