@@ -1,8 +1,7 @@
 """Pack a merged model as the organisers' submission ZIP, byte for byte reproducibly.
 
-The archive's plain files come from the `sapsoup.submission` folder (templates: `sapc1/run.sh`,
-`sapc1/inference.py`, `sapc2/model.py`, `sapc2/requirements.txt`, the shared `decoding.py`) and from
-the `sapsoup.postprocess` package (copied as a `postprocess/` folder, `*.py` files only). The two TO-DO
+The archive's plain files come from the `sapsoup.submission` folder (each edition names its templates
+and the packages they pin: `sapsoup.editions`) and from the `sapsoup.postprocess` package (copied as a `postprocess/` folder, `*.py` files only). The two TO-DO
 templates get the Python version and the exact package versions of the environment that built, and
 tested, the archive. `sapsoup.json` records how the archive was made (merge provenance, decoding and
 post-processing settings, target, sapsoup version) and the sha256 of every other file; the archive's
@@ -31,64 +30,25 @@ from typing import Dict, List, Optional, Union
 
 import torch
 
+from sapsoup import editions
 from sapsoup.atomic import atomic_path
 from sapsoup.errors import SapsoupError
+from sapsoup.submission.decoding import DecodingSettings
 
 from .pytorch_file import record_data_start
 
-TARGETS = ("sapc1", "sapc2")
+TARGETS = editions.NAMES
 MODEL_FILE = "model.pt"
 MANIFEST_FILE = "sapsoup.json"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a ZIP can hold
 DEFLATE_LEVEL = 6
 EXECUTABLES = frozenset({"run.sh"})
 CHUNK = 1 << 20
-
-# Distribution names whose installed versions the archive pins. SAPC1's server starts from an empty
-# conda environment; SAPC2's image already has torch and numpy (with its CUDA build), so they stay out.
-# openai-whisper's and inflect's own dependencies are pinned too, so that the server's resolver has
-# nothing left to choose.
-RUNTIME_PACKAGES = (
-    "openai-whisper", "tiktoken", "regex", "numba", "llvmlite", "more-itertools", "tqdm", "soundfile",
-    "inflect", "typeguard",
-)
-SAPC1_PACKAGES = ("numpy", "torch") + RUNTIME_PACKAGES
-SAPC2_PACKAGES = RUNTIME_PACKAGES
-
-# Template file in `sapsoup.submission` -> name in the archive, per target.
-TEMPLATES = {
-    "sapc1": {"sapc1/run.sh": "run.sh", "sapc1/inference.py": "inference.py", "decoding.py": "decoding.py"},
-    "sapc2": {
-        "sapc2/model.py": "model.py",
-        "sapc2/requirements.txt": "requirements.txt",
-        "decoding.py": "decoding.py",
-    },
-}
 PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 
 
 class BuildError(SapsoupError):
     """The archive cannot be built as asked; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class DecodingSettings:
-    """How the archive decodes: openai-whisper long-form, temperature 0, English.
-
-    `beam_size=None` is greedy decoding, as in the organisers' baseline.
-    """
-
-    beam_size: Optional[int] = None
-    length_penalty: float = 0.6
-
-    def __post_init__(self):
-        if self.beam_size is not None and (not isinstance(self.beam_size, int) or self.beam_size < 1):
-            raise BuildError(f"beam size must be a whole number of at least 1, not {self.beam_size!r}")
-        if not 0.0 <= float(self.length_penalty) <= 1.0:
-            raise BuildError(f"length penalty must lie in [0, 1], not {self.length_penalty!r}")
-
-    def to_dict(self) -> Dict:
-        return {"beam_size": self.beam_size, "length_penalty": float(self.length_penalty), "temperature": 0.0}
 
 
 @dataclass(frozen=True)
@@ -138,20 +98,19 @@ def render(name: str, text: str, values: Dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
 
 
+def edition_of(target: str) -> editions.Edition:
+    try:
+        return editions.get(target)
+    except editions.EditionError as error:
+        raise BuildError(str(error)) from None
+
+
 def template_files(target: str) -> Dict[str, bytes]:
-    """The target's scripts, with the TO-DO sections filled from this environment."""
-    if target not in TEMPLATES:
-        raise BuildError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
-    if target == "sapc1":
-        pins = pinned_requirements(SAPC1_PACKAGES)
-        values = {
-            "PYTHON_VERSION": python_version(),
-            "PIP_INSTALLS": "    pip install \\\n" + " \\\n".join(f"        {pin}" for pin in pins),
-        }
-    else:
-        values = {"REQUIREMENTS": "\n".join(pinned_requirements(SAPC2_PACKAGES))}
+    """The edition's scripts, with the TO-DO sections filled from this environment."""
+    edition = edition_of(target)
+    values = edition.template_values(pinned_requirements(edition.pinned_packages), python_version())
     files = {}
-    for source, name in TEMPLATES[target].items():
+    for source, name in edition.templates.items():
         path = template_dir() / source
         try:
             text = path.read_text(encoding="utf-8")
@@ -389,7 +348,7 @@ def manifest_json(
         "decoding": decoding.to_dict(),
         "postprocess": postprocess,
         "python": python_version(),
-        "requirements": pinned_requirements(SAPC1_PACKAGES if target == "sapc1" else SAPC2_PACKAGES),
+        "requirements": pinned_requirements(edition_of(target).pinned_packages),
         "files": dict(sorted(files.items())),
     }
     try:
@@ -415,8 +374,7 @@ def build_archive(
     """
     from sapsoup.postprocess import PostprocessOptions
 
-    if target not in TARGETS:
-        raise BuildError(f"unknown target {target!r} (known: {', '.join(TARGETS)})")
+    edition_of(target)
     try:
         options = PostprocessOptions.from_dict(postprocess) if postprocess else PostprocessOptions()
     except ValueError as error:

@@ -33,7 +33,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from sapsoup.errors import SapsoupError
 
-from .archive import TARGETS, BuildError, DecodingSettings
+from .archive import TARGETS, DecodingSettings
 
 METHODS = ("uniform", "weighted")  # as `sapsoup merge` names them
 DTYPES = ("fp16", "fp32")
@@ -151,12 +151,12 @@ def parse_recipe(path: str, data: Dict) -> Recipe:
     beam_size = decoding.get("beam_size")
     if beam_size is not None and (isinstance(beam_size, bool) or not isinstance(beam_size, int)):
         raise RecipeError(f"{path}: decoding.beam_size must be a whole number")
-    length_penalty = decoding.get("length_penalty", 0.6)
+    length_penalty = decoding.get("length_penalty", DecodingSettings.length_penalty)
     if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)):
         raise RecipeError(f"{path}: decoding.length_penalty must be a number")
     try:
         settings = DecodingSettings(beam_size=beam_size, length_penalty=float(length_penalty))
-    except BuildError as error:
+    except ValueError as error:
         raise RecipeError(f"{path}: decoding: {error}") from None
 
     return Recipe(

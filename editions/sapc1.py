@@ -34,18 +34,24 @@ the two lengths. A split's WER is summed errors over summed words, x 100. The or
 hypotheses and references with `zip`; sapsoup refuses lists of different lengths instead, because a
 short hypothesis file must fail loudly rather than score fewer utterances.
 
+The module ends with the rest of the SAPC1 contract as one `EDITION` record: the archive's entry
+points and templates, the server's command and its `.hypo` output, where `dev prepare` keeps the
+references, and how sapsoup's replay differs from the server.
+
 Empty references: the organisers' scorer divides by each reference's length and crashes on one that
 is empty after cleaning (ref2 of a transcript that is only "(um)", say). sapsoup does not guess what
 the server would have counted: `score_sapc1` raises EmptyReferenceError naming the utterance, and
 `empty_reference_lines` finds such utterances so that a dev split can leave them out.
 """
 
+import ast
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import jiwer
 
-from sapsoup.editions import nemo
+from sapsoup.editions import Edition, EditionError, ServerRun, SplitResult, UtteranceResult, nemo
 
 # --------------------------------------------------------------------------------------------------
 # The organisers' data
@@ -77,15 +83,15 @@ ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ' \n" + ACCENTED_CAPITALS)
 UNKNOWN_WORD = "UNK"
 
 
-class ReferenceFormatError(ValueError):
+class ReferenceFormatError(EditionError, ValueError):
     """A transcript breaks the SAP transcript conventions in a way sapsoup will not guess around."""
 
 
-class ReferenceNormalizationError(ValueError):
+class ReferenceNormalizationError(EditionError, ValueError):
     """NeMo's text normaliser raised on a transcript, so no reference can be made from it."""
 
 
-class EmptyReferenceError(ValueError):
+class EmptyReferenceError(EditionError, ValueError):
     """A reference is empty after cleaning; the organisers' SAPC1 scorer cannot score it."""
 
 
@@ -373,3 +379,142 @@ def _seconds(value: str) -> float:
     for part in value.split(":"):
         total = total * 60 + float(part)
     return total
+
+
+# --------------------------------------------------------------------------------------------------
+# The SAPC1 contract as a whole: archive, server, references, metrics
+# --------------------------------------------------------------------------------------------------
+
+ENTRY_POINTS = ("run.sh", "inference.py")
+MODEL_FILE = "model.pt"  # the template loads ROOT/model.pt
+TEMPLATES = {"sapc1/run.sh": "run.sh", "sapc1/inference.py": "inference.py", "decoding.py": "decoding.py"}
+# The server starts from an empty conda environment, so torch and numpy are pinned too; openai-whisper's
+# and inflect's own dependencies are pinned, so that the server's resolver has nothing left to choose.
+PINNED_PACKAGES = (
+    "numpy", "torch", "openai-whisper", "tiktoken", "regex", "numba", "llvmlite", "more-itertools", "tqdm",
+    "soundfile", "inflect", "typeguard",
+)  # fmt: skip
+SERVER_OPTIONS = ("--root", "--split", "--output-name", "--data-pth", "--manifest-pth")
+REPLAY_NOTES = (
+    "--data-pth and --manifest-pth point at the local dev folder instead of the server's /taiga defaults",
+    "run.sh is not executed (no conda, no network): the local interpreter and its packages stand in for it",
+    "ROOT/inference/ is created before the run, where the server writes the .hypo files",
+)
+
+
+def template_values(pins: list[str], python: str) -> dict[str, str]:
+    """run.sh's two TO-DOs: the Python version of the conda environment and the pip installs."""
+    return {
+        "PYTHON_VERSION": python,
+        "PIP_INSTALLS": "    pip install \\\n" + " \\\n".join(f"        {pin}" for pin in pins),
+    }
+
+
+def check_entry_points(root: Path, files: set[str], label: str) -> list[str]:
+    """inference.py must parse; what the server would pass it, and model.pt, are checked as notes."""
+    root = Path(root)
+    source = (root / "inference.py").read_text(encoding="utf-8", errors="replace")
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        raise EditionError(f"{label}: inference.py line {error.lineno}: syntax error ({error.msg})") from None
+    notes = [f"inference.py never mentions {option}; the organisers' command passes it"
+             for option in SERVER_OPTIONS if option not in source]
+    if MODEL_FILE not in files:
+        notes.append(f"no {MODEL_FILE} at the root (the template loads ROOT/{MODEL_FILE})")
+    run_sh = (root / "run.sh").read_text(encoding="utf-8", errors="replace")
+    version = re.search(r"python(?:_version)?\s*=\s*[\"']?([0-9][0-9.]*)", run_sh)
+    if version:
+        notes.append(f"run.sh asks for Python {version.group(1)}; the replay uses the local interpreter")
+    return notes
+
+
+def server_run(root: Path, split: str, dev_dir: Path, workdir: Path, python: str) -> ServerRun:
+    """The server's command for one split, with the local dev folder instead of /taiga."""
+    root, dev = Path(root), Path(dev_dir).resolve()
+    output = root / "inference" / f"{split}.hypo"
+    command = [
+        python, "-S", str(root / "inference.py"),
+        "--root", str(root),
+        "--split", split,
+        "--output-name", str(output),
+        "--data-pth", str(dev / "data"),
+        "--manifest-pth", str(dev / "manifest"),
+    ]  # fmt: skip
+    return ServerRun(command, Path(workdir), output, "inference.py", reuse_existing_output=True)
+
+
+def read_lines(path: Path) -> list[str]:
+    """Lines as the organisers' scorer reads them: universal newlines, the final newline ends a line."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [line.rstrip("\n") for line in handle.readlines()]
+    except UnicodeDecodeError as error:
+        raise EditionError(f"{path}: not UTF-8 text ({error})") from error
+
+
+def manifest_path(dev_dir: Path, split: str) -> Path:
+    return Path(dev_dir) / "manifest" / f"{split}.tsv"
+
+
+def read_output(path: Path, ids: list[str], manifest: Path) -> list[str]:
+    """The `.hypo` file: one line per manifest entry, or an error naming the first line without a partner
+    (the scorer pairs lines in order, so every later utterance would meet the wrong reference)."""
+    lines = read_lines(path)
+    if len(lines) < len(ids):
+        where = f"first utterance without a hypothesis: line {len(lines) + 1} ({ids[len(lines)]})"
+    elif len(lines) > len(ids):
+        where = f"first extra line: line {len(ids) + 1}: {lines[len(ids)][:80]!r}"
+    else:
+        return lines
+    raise EditionError(
+        f"{path}: {len(lines)} lines, but {manifest} lists {len(ids)} utterances; {where} "
+        "(the server pairs lines in order, so every later utterance would be scored against the wrong reference)"
+    )
+
+
+def dev_references(dev_dir: Path, split: str, ids: list[str]) -> tuple[list[str], list[str]]:
+    """ref1 and ref2 as `dev prepare` writes them (DEV/manifest/SPLIT.ref1, .ref2), one line per id."""
+    sides = []
+    for suffix in ("ref1", "ref2"):
+        path = Path(dev_dir) / "manifest" / f"{split}.{suffix}"
+        try:
+            lines = read_lines(path)
+        except FileNotFoundError:
+            raise EditionError(f"{path}: missing (prepare the dev set with `sapsoup dev prepare`)") from None
+        if len(lines) != len(ids):
+            raise EditionError(f"{path}: {len(lines)} references, but the manifest lists {len(ids)} utterances")
+        sides.append(lines)
+    return sides[0], sides[1]
+
+
+def score_raw(hypotheses: list[str], ref1: list[str], ref2: list[str]) -> SplitResult:
+    """SAPC1 WER as an edition-neutral `SplitResult` (SEM is computed beside it by the library)."""
+    detail = score_sapc1(hypotheses, ref1, ref2)
+    utterances = [
+        UtteranceResult(u.errors, u.words, u.hypothesis_clean, u.reference_clean, u.reference,
+                        u.substitutions, u.deletions, u.insertions)
+        for u in detail.utterances
+    ]  # fmt: skip
+    return SplitResult({"WER": detail.wer}, utterances, [], detail)
+
+
+EDITION = Edition(
+    name="sapc1",
+    title="SAPC1 (2025)",
+    metrics=("WER", "SEM"),
+    entry_points=ENTRY_POINTS,
+    templates=TEMPLATES,
+    pinned_packages=PINNED_PACKAGES,
+    template_values=template_values,
+    check_entry_points=check_entry_points,
+    time_limit_seconds=None,
+    environment_files="run.sh",
+    replay_notes=REPLAY_NOTES,
+    server_run=server_run,
+    manifest_path=manifest_path,
+    read_output=read_output,
+    reference=reference,
+    dev_references=dev_references,
+    score=score_raw,
+)

@@ -31,10 +31,14 @@ Where sapsoup departs from their code, on purpose:
   `Sapc2Score.stopping_utterances`, so a report can warn before an upload.
 """
 
+import ast
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
+from sapsoup.editions import Edition, EditionError, ServerRun, SplitResult, UtteranceResult, sapc2_normalizer
 from sapsoup.editions.sclite import CORRECT, DELETION, INSERTION, SUBSTITUTION, AlignedPair, align
 
 UNKNOWN = "unk"
@@ -199,3 +203,175 @@ def _min_over_references(sides: list[tuple[int, int]]) -> tuple[float, float, st
     if right < left:
         return float(errors2), float(length2), "ref2"
     return (errors1 + errors2) / 2, (length1 + length2) / 2, "tie"
+
+
+# --------------------------------------------------------------------------------------------------
+# The SAPC2 contract as a whole: archive, server, references, metrics
+# --------------------------------------------------------------------------------------------------
+
+TIME_LIMIT_SECONDS = 21600  # the organisers' published limit for one submission's whole run
+ENTRY_POINTS = ("model.py",)
+TEMPLATES = {"sapc2/model.py": "model.py", "sapc2/requirements.txt": "requirements.txt", "decoding.py": "decoding.py"}
+# The organisers' image already holds torch and numpy (with its CUDA build): the archive pins the rest.
+PINNED_PACKAGES = (
+    "openai-whisper", "tiktoken", "regex", "numba", "llvmlite", "more-itertools", "tqdm", "soundfile",
+    "inflect", "typeguard",
+)  # fmt: skip
+MANIFEST_ID = "id"
+MANIFEST_AUDIO = "audio_filepath"
+REFERENCE_COLUMNS = ("norm_text_with_disfluency", "norm_text_without_disfluency")
+OUTPUT_HEADER = ["id", "raw_hypos"]
+REPLAY_NOTES = (
+    "Model.predict gets the local dev WAV paths; the CSV is written by sapsoup's stand-in for the ingestion program",
+    "setup.sh and requirements.txt are not run or installed (no network): the local interpreter's packages are used",
+)
+
+# sapsoup's stand-in for the organisers' ingestion program (their `local_decode.py` does the same):
+# load the archive's Model once, call predict() for every row of the SAPC2 manifest, write id,raw_hypos.
+RUNNER = '''\
+"""Written by sapsoup validate: load the archive's Model and transcribe a manifest, as SAPC2 does."""
+import csv, os, sys
+root, manifest, data_root, output = sys.argv[1:5]
+sys.path.insert(0, root)
+os.chdir(root)
+from model import Model
+model = Model()
+with open(manifest, encoding="utf-8", newline="") as handle:
+    entries = [(row["id"], row["audio_filepath"]) for row in csv.DictReader(handle)]
+rows = []
+for position, (uid, relative) in enumerate(entries):
+    wav = os.path.join(data_root, relative)
+    text = model.predict(wav)
+    if not isinstance(text, str):
+        sys.exit(f"Model.predict({wav!r}) returned {type(text).__name__}, not str")
+    rows.append((uid, text))
+    print(f"{position + 1}/{len(entries)}", flush=True)
+partial = output + ".partial"
+with open(partial, "w", encoding="utf-8", newline="") as handle:
+    writer = csv.writer(handle)
+    writer.writerow(["id", "raw_hypos"])
+    writer.writerows(rows)
+os.replace(partial, output)
+'''
+
+
+def template_values(pins: list[str], python: str) -> dict[str, str]:
+    """requirements.txt lists the pinned packages, one a line (the image fixes the Python version)."""
+    return {"REQUIREMENTS": "\n".join(pins)}
+
+
+def check_entry_points(root: Path, files: set[str], label: str) -> list[str]:
+    """model.py must define `class Model` with `predict`: the ingestion program calls nothing else."""
+    source = (Path(root) / "model.py").read_text(encoding="utf-8", errors="replace")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        raise EditionError(f"{label}: model.py line {error.lineno}: syntax error ({error.msg})") from None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Model":
+            methods = {item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            if "predict" in methods:
+                return []
+    raise EditionError(f"{label}: model.py does not define class Model with a predict method")
+
+
+def manifest_path(dev_dir: Path, split: str) -> Path:
+    return Path(dev_dir) / "manifest" / f"{split}.csv"
+
+
+def server_run(root: Path, split: str, dev_dir: Path, workdir: Path, python: str) -> ServerRun:
+    """The ingestion program's run of one split, with sapsoup's runner standing in for it."""
+    runner = Path(workdir) / "sapc2_runner.py"
+    output = Path(workdir) / f"{Path(root).name}-{split}.csv"
+    dev = Path(dev_dir).resolve()
+    command = [python, "-S", str(runner), str(root), str(manifest_path(dev, split)), str(dev), str(output)]
+    return ServerRun(command, Path(root), output, "model.py", {runner.name: RUNNER})
+
+
+def read_output(path: Path, ids: list[str], manifest: Path) -> list[str]:
+    """The `id,raw_hypos` CSV, reordered to the manifest; every id exactly once."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as error:
+        raise EditionError(f"{path}: cannot read ({error})") from error
+    if not rows or rows[0] != OUTPUT_HEADER:
+        raise EditionError(f"{path}: first row must be the header {','.join(OUTPUT_HEADER)}")
+    by_id: dict[str, str] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != 2:
+            raise EditionError(f"{path}:{number}: expected 2 fields, got {len(row)}")
+        if row[0] in by_id:
+            raise EditionError(f"{path}:{number}: id {row[0]!r} appears twice")
+        by_id[row[0]] = row[1]
+    missing = [uid for uid in ids if uid not in by_id]
+    if missing:
+        raise EditionError(
+            f"{path}: no hypothesis for {len(missing)} of the {len(ids)} utterances of {manifest}; "
+            f"first missing id {missing[0]!r}"
+        )
+    extra = sorted(set(by_id) - set(ids))
+    if extra:
+        raise EditionError(f"{path}: ids not in {manifest}, first {extra[0]!r}")
+    return [by_id[uid] for uid in ids]
+
+
+def dev_references(dev_dir: Path, split: str, ids: list[str]) -> tuple[list[str], list[str]]:
+    """The two normalised references of every id, from the SAPC2 manifest that `dev prepare` writes."""
+    path = manifest_path(dev_dir, split)
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise EditionError(f"{path}: missing (prepare the dev set again with `sapsoup dev prepare`)") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise EditionError(f"{path}: cannot read ({error})") from None
+    if rows and not set(REFERENCE_COLUMNS) | {MANIFEST_ID} <= set(rows[0]):
+        raise EditionError(f"{path}: needs the columns {MANIFEST_ID}, {', '.join(REFERENCE_COLUMNS)}")
+    by_id = {row[MANIFEST_ID]: (row[REFERENCE_COLUMNS[0]], row[REFERENCE_COLUMNS[1]]) for row in rows}
+    missing = [uid for uid in ids if uid not in by_id]
+    if missing:
+        raise EditionError(f"{path}: no SAPC2 reference for {len(missing)} utterance(s), first {missing[0]!r}")
+    return [by_id[uid][0] for uid in ids], [by_id[uid][1] for uid in ids]
+
+
+def score_raw(hypotheses: list[str], ref1: list[str], ref2: list[str]) -> SplitResult:
+    """SAPC2 CER and WER of raw hypotheses (normalised here, as the server does) against normalised
+    references, as an edition-neutral `SplitResult` whose utterances carry the CER counts."""
+    try:
+        detail = score([sapc2_normalizer.hypothesis(text) for text in hypotheses], ref1, ref2)
+    except ValueError as error:
+        raise EditionError(str(error)) from None
+    utterances = [
+        UtteranceResult(u.char_errors, u.chars, u.hypothesis_norm, u.reference_norm, u.char_reference)
+        for u in detail.utterances
+    ]
+    warnings = []
+    if detail.stopping_utterances:
+        numbers = ", ".join(str(n) for n in detail.stopping_utterances[:5])
+        warnings.append(
+            f"the organisers' evaluate.sh would stop without a score on utterance(s) {numbers}: an empty hypothesis "
+            "where one reference is empty and the other is not"
+        )
+    return SplitResult({"CER": detail.cer, "WER": detail.wer}, utterances, warnings, detail)
+
+
+EDITION = Edition(
+    name="sapc2",
+    title="SAPC2 (2026)",
+    metrics=("CER", "WER"),
+    entry_points=ENTRY_POINTS,
+    templates=TEMPLATES,
+    pinned_packages=PINNED_PACKAGES,
+    template_values=template_values,
+    check_entry_points=check_entry_points,
+    time_limit_seconds=TIME_LIMIT_SECONDS,
+    environment_files="setup.sh, requirements.txt",
+    replay_notes=REPLAY_NOTES,
+    server_run=server_run,
+    manifest_path=manifest_path,
+    read_output=read_output,
+    reference=sapc2_normalizer.reference,
+    dev_references=dev_references,
+    score=score_raw,
+)

@@ -6,9 +6,11 @@ the organisers' server runs. It is copied as is to the archive root and imported
 module, so it imports only the standard library, numpy, soundfile, torch and whisper.
 """
 
+import dataclasses
 import os
 import sys
 import threading
+from typing import Optional
 
 import numpy as np
 import soundfile
@@ -23,6 +25,30 @@ LENGTH_PENALTY = 0.6  # the challenge's decoding setting (see the sapsoup README
 # Whisper would still decode it and often invents a word ("you", "Thank you."); an empty line costs
 # less than an inserted word, so such files are not decoded at all.
 SILENCE_PEAK = 1e-4
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingSettings:
+    """How every sapsoup decoding runs: openai-whisper long-form, temperature 0, English.
+
+    One record for the archive (written to `sapsoup.json`, read back by its scripts), the recipe and
+    sapsoup's dev scorer, so that what `select` optimises is what the server runs. `beam_size=None`
+    is greedy decoding, as in the organisers' baseline; the length penalty only matters with beams.
+    """
+
+    beam_size: Optional[int] = None
+    length_penalty: float = LENGTH_PENALTY
+
+    def __post_init__(self):
+        if self.beam_size is not None and (
+            isinstance(self.beam_size, bool) or not isinstance(self.beam_size, int) or self.beam_size < 1
+        ):
+            raise ValueError(f"beam size must be a whole number of at least 1, not {self.beam_size!r}")
+        if isinstance(self.length_penalty, bool) or not 0.0 <= float(self.length_penalty) <= 1.0:
+            raise ValueError(f"length penalty must lie in [0, 1], not {self.length_penalty!r}")
+
+    def to_dict(self) -> dict:
+        return {"beam_size": self.beam_size, "length_penalty": float(self.length_penalty), "temperature": 0.0}
 
 
 class AudioError(Exception):

@@ -260,7 +260,7 @@ def test_a_failed_build_leaves_an_existing_archive_untouched(tmp_path, small_mod
 
 
 def test_an_unknown_target_is_refused(tmp_path, small_model):
-    with pytest.raises(BuildError, match="unknown target 'sapc9'"):
+    with pytest.raises(BuildError, match="unknown challenge edition 'sapc9'"):
         build_archive(small_model, str(tmp_path / "submission.zip"), "sapc9")
 
 

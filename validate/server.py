@@ -3,17 +3,16 @@
 The point is to fail here rather than on the server. So the script runs the way the server runs it:
 from a working folder outside the repository, with only the unpacked archive and third-party packages
 importable (never sapsoup itself: an archive that imports it would work locally and crash there),
-under a time limit, and its output must have exactly one line per manifest entry, because the
-organisers' scorer pairs lines with `zip` and a missing line shifts every later utterance.
+under a time limit, and its output must hold exactly one hypothesis per manifest entry (SAPC1's
+scorer pairs lines with `zip`, so a missing line would shift every later utterance).
 
-Differences from the server, reported with the results: `--data-pth`/`--manifest-pth` point at the
-local dev folder instead of the /taiga defaults; run.sh (conda + pip installs) is not executed, the
-local interpreter and its packages are used instead; SAPC2's setup.sh is not run either.
+What the server runs, and how its output reads, is the archive's edition's (`sapsoup.editions`);
+this module is the same for both. Where the replay differs from the server (local paths, no conda or
+pip installs), the edition says so and the notes go into the report.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import os
 import re
@@ -27,24 +26,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from sapsoup import editions
+from sapsoup.editions import EditionError
+from sapsoup.errors import SapsoupError
 from sapsoup.validate import unpack
 from sapsoup.validate.devset import DevSplit
 
-from sapsoup.errors import SapsoupError
-
-DEFAULT_TIMEOUT_SECONDS = 21600  # SAPC2's published limit; SAPC1 published none
+DEFAULT_TIMEOUT_SECONDS = 21600  # SAPC2's published limit; SAPC1 published none, so the same is used
 STDERR_TAIL_LINES = 20
 RAW_OUTPUT_VARIABLE = "SAPSOUP_RAW_OUTPUT"  # contract with the archive's inference.py, see below
-SERVER_NOTES = {
-    "sapc1": (
-        "--data-pth and --manifest-pth point at the local dev folder instead of the server's /taiga defaults",
-        "run.sh is not executed (no conda, no network): the local interpreter and its packages stand in for it",
-    ),
-    "sapc2": (
-        "Model.predict gets the local dev WAV paths; the CSV is written by sapsoup's stand-in for the ingestion program",
-        "setup.sh and requirements.txt are not run or installed (no network): the local interpreter's packages are used",
-    ),
-}
 
 
 class ReplayError(SapsoupError):
@@ -74,6 +64,7 @@ class SplitRun:
     output_path: Path
     skipped: str | None  # why inference was not run (the server's "already has as many lines")
     stderr_tail: str
+    stderr_path: Path | None = None  # the script's whole stderr, in the work folder
 
 
 @dataclasses.dataclass
@@ -154,18 +145,6 @@ def check_isolation(workdir: Path, site_view: Path) -> None:
             f"(probe exit status {result.returncode})",
             result.stderr.decode("utf-8", "replace"),
         )
-
-
-def organisers_command(root: Path, split: str, dev_dir: Path) -> list[str]:
-    """The server's command for one split, with the local dev folder instead of /taiga."""
-    return [
-        sys.executable, "-S", str(root / "inference.py"),
-        "--root", str(root),
-        "--split", split,
-        "--output-name", str(root / "inference" / f"{split}.hypo"),
-        "--data-pth", str(Path(dev_dir).resolve() / "data"),
-        "--manifest-pth", str(Path(dev_dir).resolve() / "manifest"),
-    ]  # fmt: skip
 
 
 def tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:
@@ -255,63 +234,11 @@ def check_line_count(path: Path, lines: list[str], split: DevSplit, stderr_tail:
     )
 
 
-SAPC2_RUNNER = '''\
-"""Written by sapsoup validate: load the archive's Model and transcribe a manifest, as SAPC2 does."""
-import csv, os, sys
-root, manifest, data, split, output = sys.argv[1:6]
-sys.path.insert(0, root)
-os.chdir(root)
-from model import Model
-model = Model()
-with open(manifest, encoding="utf-8") as handle:
-    entries = [line.rstrip("\\n").split("\\t")[0] for line in handle.readlines()[1:]]
-rows = []
-for position, relative in enumerate(entries):
-    wav = os.path.join(data, split, os.path.basename(relative))
-    text = model.predict(wav)
-    if not isinstance(text, str):
-        sys.exit(f"Model.predict({wav!r}) returned {type(text).__name__}, not str")
-    rows.append((os.path.splitext(os.path.basename(relative))[0], text))
-    print(f"{position + 1}/{len(entries)}", flush=True)
-partial = output + ".partial"
-with open(partial, "w", encoding="utf-8", newline="") as handle:
-    writer = csv.writer(handle)
-    writer.writerow(["id", "raw_hypos"])
-    writer.writerows(rows)
-os.replace(partial, output)
-'''
-
-
-def read_sapc2_csv(path: Path, split: DevSplit) -> list[str]:
-    """The `id,raw_hypos` CSV, reordered to the manifest; every id exactly once."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ReplayError(f"{path}: cannot read ({error})") from error
-    if not rows or rows[0] != ["id", "raw_hypos"]:
-        raise ReplayError(f"{path}: first row must be the header id,raw_hypos")
-    by_id: dict[str, str] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != 2:
-            raise ReplayError(f"{path}:{number}: expected 2 fields, got {len(row)}")
-        if row[0] in by_id:
-            raise ReplayError(f"{path}:{number}: id {row[0]!r} appears twice")
-        by_id[row[0]] = row[1]
-    missing = [uid for uid in split.ids if uid not in by_id]
-    if missing:
-        raise ReplayError(f"{path}: no hypothesis for {len(missing)} utterances; first missing id {missing[0]!r}")
-    extra = sorted(set(by_id) - set(split.ids))
-    if extra:
-        raise ReplayError(f"{path}: ids not in the manifest, first {extra[0]!r}")
-    return [by_id[uid] for uid in split.ids]
-
-
 def _run_split(
     layout: unpack.Layout, split: DevSplit, workdir: Path, site_view: Path, deadline: float, timeout: float,
     raw_output: bool, on_tick: Callable[[tuple[int, int] | None], None] | None,
 ) -> tuple[SplitRun, list[StageTiming]]:
-    root = layout.root
+    root, edition = layout.root, layout.edition
     logs = workdir / "logs"
     logs.mkdir(exist_ok=True)
     log_prefix = logs / f"{root.name}-{split.name}"
@@ -320,65 +247,58 @@ def _run_split(
     if raw_output:
         extra[RAW_OUTPUT_VARIABLE] = str(raw_path)
     environment = child_environment(root, site_view, extra)
+    run = edition.server_run(root, split.name, split.dev_dir, workdir, sys.executable)
+    for name, text in run.helper_files.items():
+        (workdir / name).write_text(text, encoding="utf-8")
+    script = root / run.script
 
-    if layout.target == "sapc1":
-        output = root / "inference" / f"{split.name}.hypo"
-        command = organisers_command(root, split.name, split.dev_dir)
-        cwd = workdir
-    else:
-        runner = workdir / "sapc2_runner.py"
-        runner.write_text(SAPC2_RUNNER, encoding="utf-8")
-        output = workdir / f"{root.name}-{split.name}.csv"
-        manifest = Path(split.dev_dir).resolve() / "manifest" / f"{split.name}.tsv"
-        data = Path(split.dev_dir).resolve() / "data"
-        command = [sys.executable, "-S", str(runner), str(root), str(manifest), str(data), split.name, str(output)]
-        cwd = root
+    if run.reuse_existing_output and run.output.exists() and not raw_output:
+        # The server's test is `wc -l` (newlines) against the split's size; the same test here.
+        if run.output.read_bytes().count(b"\n") == len(split.entries):
+            existing = _read_output(edition, run.output, split, "")
+            reason = (f"the archive already holds {run.output.relative_to(root)} with {len(existing)} lines; "
+                      f"the server would not run {run.script}")
+            skipped = SplitRun(split.name, existing, None, 0.0, run.command, run.output, reason, "")
+            return skipped, [StageTiming(f"inference {split.name}", 0.0, "skipped: output shipped in the archive")]
 
-    if layout.target == "sapc1" and output.exists() and not raw_output:
-        # run.sh's test is `wc -l` (newlines) against the split's size; the same test here.
-        if output.read_bytes().count(b"\n") == len(split.entries):
-            existing = read_hypothesis_lines(output)
-            reason = (f"the archive already holds inference/{split.name}.hypo with {len(existing)} lines; "
-                      "the server would not run inference.py")
-            run = SplitRun(split.name, existing, None, 0.0, command, output, reason, "")
-            return run, [StageTiming(f"inference {split.name}", 0.0, "skipped: output shipped in the archive")]
-
-    if layout.target == "sapc1":
-        (root / "inference").mkdir(exist_ok=True)
-    status, seconds = run_with_limit(command, cwd, environment, deadline, log_prefix, on_tick)
+    run.output.parent.mkdir(parents=True, exist_ok=True)
+    status, seconds = run_with_limit(run.command, run.cwd, environment, deadline, log_prefix, on_tick)
     stderr_tail = tail(Path(f"{log_prefix}.stderr"))
-    script = "inference.py" if layout.target == "sapc1" else "model.py"
     if status is None:
         raise ReplayError(
-            f"{root / script}: split {split.name} did not finish within the {timeout:g} s limit; "
-            f"killed after {seconds:.1f} s",
+            f"{script}: split {split.name} did not finish within the {timeout:g} s limit; killed after {seconds:.1f} s",
             stderr_tail,
         )
     if status != 0:
-        raise ReplayError(f"{root / script}: split {split.name} exited with status {status}", stderr_tail)
-    if not output.exists():
-        raise ReplayError(f"{root / script}: split {split.name} exited 0 but wrote no {output}", stderr_tail)
+        raise ReplayError(f"{script}: split {split.name} exited with status {status}", stderr_tail)
+    if not run.output.exists():
+        raise ReplayError(f"{script}: split {split.name} exited 0 but wrote no {run.output}", stderr_tail)
     timings = [StageTiming(f"inference {split.name}", seconds)]
 
     started = time.monotonic()
-    if layout.target == "sapc1":
-        hypotheses = read_hypothesis_lines(output)
-        check_line_count(output, hypotheses, split, stderr_tail)
-    else:
-        hypotheses = read_sapc2_csv(output, split)
+    hypotheses = _read_output(edition, run.output, split, stderr_tail)
     raw = None
     if raw_output:
         if not raw_path.exists():
             raise ReplayError(
-                f"{root / script}: wrote no raw transcripts to ${RAW_OUTPUT_VARIABLE} ({raw_path}); "
+                f"{script}: wrote no raw transcripts to ${RAW_OUTPUT_VARIABLE} ({raw_path}); "
                 "--ablate-postprocess needs an archive built by `sapsoup build`",
                 stderr_tail,
             )
         raw = read_hypothesis_lines(raw_path)
         check_line_count(raw_path, raw, split, stderr_tail)
-    check = "line-count check" if layout.target == "sapc1" else "output check"
-    timings.append(StageTiming(f"{check} {split.name}", time.monotonic() - started))
-    return SplitRun(split.name, hypotheses, raw, seconds, command, output, None, stderr_tail), timings
+    timings.append(StageTiming(f"output check {split.name}", time.monotonic() - started))
+    finished = SplitRun(split.name, hypotheses, raw, seconds, run.command, run.output, None, stderr_tail,
+                        Path(f"{log_prefix}.stderr"))
+    return finished, timings
+
+
+def _read_output(edition: editions.Edition, output: Path, split: DevSplit, stderr_tail: str) -> list[str]:
+    """The script's output as the edition's scorer reads it, one hypothesis per manifest entry."""
+    try:
+        return edition.read_output(output, split.ids, edition.manifest_path(split.dev_dir, split.name))
+    except EditionError as error:
+        raise ReplayError(str(error), stderr_tail) from None
 
 
 def replay_archive(
@@ -410,19 +330,15 @@ def replay_archive(
     started = time.monotonic()
     layout = unpack.check_layout(root, archive)
     timings.append(StageTiming("layout check", time.monotonic() - started, layout.target))
-    if raw_output and layout.target != "sapc1":
-        raise ReplayError(f"{archive}: raw transcripts (for --ablate-postprocess) need a SAPC1 archive, this is {layout.target}")
 
     started = time.monotonic()
     site_view = isolated_site_packages(workdir)
     check_isolation(workdir, site_view)
     timings.append(StageTiming("isolation check", time.monotonic() - started, "sapsoup not importable"))
-    environment_files = "run.sh" if layout.target == "sapc1" else "setup.sh, requirements.txt"
+    environment_files = layout.edition.environment_files
     timings.append(StageTiming(f"environment ({environment_files})", 0.0, "not run: local interpreter used"))
 
-    notes = list(SERVER_NOTES[layout.target]) + layout.notes
-    if layout.target == "sapc1":
-        notes.append("ROOT/inference/ is created before the run, where the server writes the .hypo files")
+    notes = list(layout.edition.replay_notes) + layout.notes
     if raw_output:
         notes.append(f"${RAW_OUTPUT_VARIABLE} was set for the ablation (the server never sets it)")
     deadline = time.monotonic() + timeout

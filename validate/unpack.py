@@ -8,7 +8,6 @@ it really writes, because a ZIP's declared sizes can lie.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
 import os
@@ -19,11 +18,11 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from sapsoup import editions
+from sapsoup.editions import EditionError
 from sapsoup.errors import SapsoupError
 
 DEFAULT_MAX_UNPACKED_BYTES = 16 * 1024**3  # a large-v3 checkpoint in fp32 is about 6 GB
-SAPC1_REQUIRED = ("run.sh", "inference.py")
-SAPC2_REQUIRED = ("model.py",)
 
 
 class ArchiveError(SapsoupError):
@@ -34,11 +33,15 @@ class ArchiveError(SapsoupError):
 class Layout:
     """What the layout check found at the unpacked root."""
 
-    target: str  # "sapc1" or "sapc2"
+    target: str  # the edition's name: "sapc1" or "sapc2"
     root: Path
     files: list[str]  # relative POSIX paths of regular files
     notes: list[str]  # things a team should know that do not stop the replay
     sapsoup_json: dict  # the archive's sapsoup.json, {} when absent
+
+    @property
+    def edition(self) -> editions.Edition:
+        return editions.get(self.target)
 
 
 def _entry_problem(info: zipfile.ZipInfo) -> str | None:
@@ -140,22 +143,13 @@ def _regular_files(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _defines_model_class(source: str) -> bool:
-    """True when the module defines `class Model` with `__init__` and `predict` (SAPC2's contract)."""
-    tree = ast.parse(source)
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == "Model":
-            methods = {item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
-            return "predict" in methods
-    return False
-
-
 def check_layout(root: Path, archive: Path | None = None) -> Layout:
-    """Decide the archive's target from its root files and check what that target requires.
+    """Decide the archive's edition from its root files and check what that edition requires.
 
-    SAPC1 needs run.sh and inference.py at the root (weights conventionally model.pt); SAPC2 needs
-    model.py defining class Model with predict(). Files one folder down are the commonest mistake
-    (zipping the folder instead of its content); the server would not find them, so neither do we.
+    Each edition names its entry points (SAPC1: run.sh and inference.py; SAPC2: model.py) and checks
+    them. Files one folder down are the commonest mistake (zipping the folder instead of its content);
+    the server would not find them, so neither do we. A `sapsoup.json` that names an edition must agree
+    with the files.
     """
     root = Path(root)
     label = archive or root
@@ -172,48 +166,28 @@ def check_layout(root: Path, archive: Path | None = None) -> Layout:
         if not isinstance(sapsoup_json, dict):
             raise ArchiveError(f"{label}: sapsoup.json is not a JSON object")
 
-    is_sapc1 = all(name in top for name in SAPC1_REQUIRED)
-    is_sapc2 = all(name in top for name in SAPC2_REQUIRED)
-    declared = str(sapsoup_json.get("target", "")).lower() or None  # cross-checked when it names a target
-    if declared not in ("sapc1", "sapc2"):
+    known = editions.all_editions()
+    matching = [edition for edition in known if all(name in top for name in edition.entry_points)]
+    declared = str(sapsoup_json.get("target", "")).lower() or None  # cross-checked when it names an edition
+    if declared not in editions.NAMES:
         declared = None
-    if not is_sapc1 and not is_sapc2:
-        entry_points = SAPC1_REQUIRED + SAPC2_REQUIRED
+    if not matching:
+        entry_points = {name for edition in known for name in edition.entry_points}
         nested = sorted({f.split("/", 1)[0] for f in files if "/" in f and f.rsplit("/", 1)[-1] in entry_points})
         where = f"; found them under {nested[0]}/ (zip the folder's content, not the folder)" if nested else ""
-        missing = [name for name in SAPC1_REQUIRED if name not in top]
-        if declared == "sapc2":
-            missing = [name for name in SAPC2_REQUIRED if name not in top]
+        expected = editions.get(declared or editions.DEFAULT)
+        missing = [name for name in expected.entry_points if name not in top]
         raise ArchiveError(f"{label}: missing {', '.join(missing)} at the archive root{where}")
-    if is_sapc1 and is_sapc2:
-        target = declared or "sapc1"
-        notes.append(f"archive holds both SAPC1 and SAPC2 entry points; replaying it as {target}")
+    if len(matching) > 1:
+        chosen = editions.get(declared) if declared else matching[0]
+        names = " and ".join(edition.title for edition in matching)
+        notes.append(f"archive holds the entry points of {names}; replaying it as {chosen.name}")
     else:
-        target = "sapc1" if is_sapc1 else "sapc2"
-    if declared is not None and declared != target:
-        raise ArchiveError(f"{label}: sapsoup.json says target {declared!r} but the files are a {target} layout")
-
-    if target == "sapc1":
-        source = (root / "inference.py").read_text(encoding="utf-8", errors="replace")
-        try:
-            ast.parse(source)
-        except SyntaxError as error:
-            raise ArchiveError(f"{label}: inference.py line {error.lineno}: syntax error ({error.msg})") from None
-        for option in ("--root", "--split", "--output-name", "--data-pth", "--manifest-pth"):
-            if option not in source:
-                notes.append(f"inference.py never mentions {option}; the organisers' command passes it")
-        if "model.pt" not in top:
-            notes.append("no model.pt at the root (the template loads ROOT/model.pt)")
-        run_sh = (root / "run.sh").read_text(encoding="utf-8", errors="replace")
-        version = re.search(r"python(?:_version)?\s*=\s*[\"']?([0-9][0-9.]*)", run_sh)
-        if version:
-            notes.append(f"run.sh asks for Python {version.group(1)}; the replay uses the local interpreter")
-    else:
-        source = (root / "model.py").read_text(encoding="utf-8", errors="replace")
-        try:
-            has_model = _defines_model_class(source)
-        except SyntaxError as error:
-            raise ArchiveError(f"{label}: model.py line {error.lineno}: syntax error ({error.msg})") from None
-        if not has_model:
-            raise ArchiveError(f"{label}: model.py does not define class Model with a predict method")
-    return Layout(target=target, root=root, files=files, notes=notes, sapsoup_json=sapsoup_json)
+        chosen = matching[0]
+    if declared is not None and declared != chosen.name:
+        raise ArchiveError(f"{label}: sapsoup.json says target {declared!r} but the files are a {chosen.name} layout")
+    try:
+        notes += chosen.check_entry_points(root, top, str(label))
+    except EditionError as error:
+        raise ArchiveError(str(error)) from None
+    return Layout(target=chosen.name, root=root, files=files, notes=notes, sapsoup_json=sapsoup_json)

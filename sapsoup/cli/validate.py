@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
-import time
-import zipfile
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from sapsoup.validate import devset, report, server, unpack
+from sapsoup.validate import devset, evaluation, report, server, unpack
 
 
 def _stderr() -> Console:
@@ -80,55 +79,8 @@ def prepare(sap_dir: Path, dev_dir: Path, split: str, fraction: float | None, se
 # sapsoup validate
 
 
-def _score_split(target: str, split: devset.DevSplit, run: server.SplitRun, semantic_options: dict | None,
-                 timings: list[server.StageTiming], label: str = "") -> report.SplitReport:
-    """Score one replayed split with the organisers' rules for the archive's target."""
-    from sapsoup.validate import scoring
-
-    started = time.monotonic()
-    if target == "sapc1":
-        score = scoring.score_sapc1(run.hypotheses, split.ref1, split.ref2)
-        seconds = time.monotonic() - started
-        timings.append(server.StageTiming(f"{label}scoring {split.name}", seconds, f"WER {score.wer:.2f}"))
-        semantic = None
-        notes = []
-        if semantic_options is None:
-            notes.append("SEM not computed: --no-sem")
-        else:
-            from sapsoup.validate.semantic import semantic_score
-
-            started = time.monotonic()
-            semantic = semantic_score(run.hypotheses, split.ref1, split.ref2, **semantic_options)
-            timings.append(server.StageTiming(f"{label}SEM {split.name}", time.monotonic() - started,
-                                              "computed" if semantic.sem is not None else "not computed"))
-        return report.SplitReport(
-            split=split.name, target=target, metric="WER",
-            headline={"WER": score.wer, "SEM": None if semantic is None else semantic.sem},
-            utterances=[report.UtteranceErrors(u.errors, u.words, u.substitutions, u.deletions, u.insertions)
-                        for u in score.utterances],
-            meta=split.meta, hypotheses=run.hypotheses,
-            hypotheses_clean=[u.hypothesis_clean for u in score.utterances],
-            references_clean=[u.reference_clean for u in score.utterances],
-            reference_choice=[u.reference for u in score.utterances],
-            semantic=semantic, notes=notes,
-        )
-    score = scoring.score_sapc2(run.hypotheses, split.ref1, split.ref2)
-    timings.append(server.StageTiming(f"{label}scoring {split.name}", time.monotonic() - started,
-                                      f"CER {score.cer:.2f}, WER {score.wer:.2f}"))
-    return report.SplitReport(
-        split=split.name, target=target, metric="CER",
-        headline={"CER": score.cer, "WER": score.wer},
-        utterances=[report.UtteranceErrors(u.char_errors, u.chars) for u in score.utterances],
-        meta=split.meta, hypotheses=run.hypotheses,
-        hypotheses_clean=[u.hypothesis_norm for u in score.utterances],
-        references_clean=[u.reference_norm for u in score.utterances],
-        reference_choice=[u.char_reference for u in score.utterances],
-        notes=["substitutions/deletions/insertions are not split out under SAPC2's character rate"],
-    )
-
-
-def _replay(archive: Path, splits: list[devset.DevSplit], workdir: Path, name: str, timeout: float,
-            max_bytes: int, raw_output: bool) -> server.Replay:
+def _evaluate(archive: Path, splits: list[devset.DevSplit], workdir: Path, name: str, **options) -> evaluation.Evaluation:
+    """`evaluation.evaluate_archive` with a progress display fed by the script's own counter."""
     console = _stderr()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
@@ -138,68 +90,11 @@ def _replay(archive: Path, splits: list[devset.DevSplit], workdir: Path, name: s
             if reported is not None:  # the script's own counter, read from its log
                 progress.update(task, completed=reported[0], total=reported[1])
 
-        return server.replay_archive(
-            archive, splits, workdir, name=name, timeout=timeout, max_unpacked_bytes=max_bytes, raw_output=raw_output,
-            on_split=lambda split: progress.update(
-                task, description=f"{name}: inference on {split}", completed=0, total=None
-            ),
-            on_tick=on_tick,
-        )
-
-
-def _ablation(replay: server.Replay, splits: list[devset.DevSplit]) -> dict[str, list[report.AblationRow]]:
-    from sapsoup.postprocess import RULES, PostprocessOptions, postprocess
-    from sapsoup.validate import scoring
-
-    stored = replay.layout.sapsoup_json.get("postprocess")
-    if not isinstance(stored, dict):
-        raise click.ClickException(f"{replay.archive}: sapsoup.json has no 'postprocess' options to ablate")
-    try:
-        options = PostprocessOptions.from_dict(stored)
-    except ValueError as error:
-        raise click.ClickException(f"{replay.archive}: sapsoup.json postprocess options: {error}") from None
-    results = {}
-    for split in splits:
-        run = replay.runs[split.name]
-        rebuilt = [" ".join(postprocess(line, options).split()) if line else "" for line in run.raw_hypotheses]
-        differing = sum(1 for mine, theirs in zip(rebuilt, run.hypotheses) if mine != theirs)
-        if differing:
-            replay.notes.append(
-                f"{split.name}: {differing} lines of the archive's output differ from sapsoup.postprocess applied to its raw "
-                "text; the ablation uses sapsoup.postprocess"
-            )
-        results[split.name] = report.ablate(
-            run.raw_hypotheses, options, RULES, postprocess,
-            lambda lines, split=split: scoring.score_sapc1(lines, split.ref1, split.ref2).wer,
-        )
-    return results
-
-
-def _baseline_archive(baseline: Path, candidate: server.Replay, workdir: Path) -> tuple[Path, list[str]]:
-    """The baseline as an archive: itself when it is a ZIP; a checkpoint (any format `sapsoup build`
-    reads, or pretrained:NAME) is packed first, with the candidate's target, beam size and
-    post-processing options, so that the comparison is about the weights."""
-    if baseline.is_file() and zipfile.is_zipfile(baseline):
-        return baseline, []
-    if not (str(baseline).startswith("pretrained:") or baseline.exists()):
-        raise click.ClickException(f"{baseline}: no such archive or checkpoint")
-    from sapsoup.cli.build import build
-
-    settings = candidate.layout.sapsoup_json
-    out = workdir / "baseline-build" / "baseline.zip"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    arguments = ["-m", str(baseline), "-o", str(out), "--target", candidate.layout.target]
-    beam_size = (settings.get("decoding") or {}).get("beam_size")
-    if beam_size:
-        arguments += ["--beam-size", str(beam_size)]
-    for key, value in (settings.get("postprocess") or {}).items():
-        arguments += ["--postprocess", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
-    build.main(arguments, standalone_mode=False)
-    note = (f"baseline checkpoint {baseline} was packed with `sapsoup build` ({' '.join(arguments[4:])}); "
-            "other decoding settings are sapsoup build's defaults")
-    if not settings:
-        note += "; the candidate has no sapsoup.json, so its settings could not be copied"
-    return out, [note]
+        return evaluation.evaluate_archive(
+            archive, splits, workdir, name=name,
+            on_split=lambda split: progress.update(task, description=f"{name}: inference on {split}", completed=0, total=None),
+            on_tick=on_tick, **options,
+        )  # fmt: skip
 
 
 @click.command("validate")
@@ -220,7 +115,9 @@ def _baseline_archive(baseline: Path, candidate: server.Replay, workdir: Path) -
 @click.option("--bert-baseline", type=click.Path(path_type=Path),
               help="bert_score rescale baseline file for a --bert-model that is not roberta-large.")
 @click.option("--no-sem", is_flag=True, help="Do not compute SEM (reported as not computed).")
-@click.option("--ablate-postprocess", is_flag=True, help="Also score with each post-processing rule switched off (SAPC1).")
+@click.option("--ablate-postprocess", is_flag=True, help="Also score with each post-processing rule switched off.")
+@click.option("--allow-unreadable", is_flag=True,
+              help="Accept a score although the archive's script could not read some dev audio (counted as empty lines).")
 @click.option("--max-unpacked-gb", type=click.FloatRange(min=0, min_open=True),
               default=unpack.DEFAULT_MAX_UNPACKED_BYTES / 1024**3, show_default=True,
               help="Refuse archives that unpack to more than this.")
@@ -229,7 +126,7 @@ def _baseline_archive(baseline: Path, candidate: server.Replay, workdir: Path) -
               help="Paired bootstrap resamples for --baseline.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 def validate(archive, dev_dir, split_names, timeout, workdir, json_path, plot_path, baseline, bert_model, nli_model,
-             bert_baseline, no_sem, ablate_postprocess, max_unpacked_gb, worst, resamples, seed):
+             bert_baseline, no_sem, ablate_postprocess, allow_unreadable, max_unpacked_gb, worst, resamples, seed):
     """Replay the organisers' evaluation of ARCHIVE on a local dev set and report where the errors are."""
     console = Console()
     errors = _stderr()
@@ -240,37 +137,32 @@ def validate(archive, dev_dir, split_names, timeout, workdir, json_path, plot_pa
         "nli_model": None if nli_model is None else str(nli_model),
         "bert_baseline": None if bert_baseline is None else str(bert_baseline),
     }
-    from sapsoup.validate.scoring import EmptyReferenceError
-    from sapsoup.validate.semantic import SemanticModelError
-
     try:
         splits = [devset.load_dev_split(dev_dir, name) for name in (split_names or devset.list_splits(dev_dir))]
         if workdir is None:
             workdir = server.temporary_workdir()
         try:
-            replay = _replay(archive, splits, workdir, "submission", timeout, max_bytes, ablate_postprocess)
-            timings = list(replay.timings)
-            reports = [_score_split(replay.layout.target, split, replay.runs[split.name], semantic_options, timings)
-                       for split in splits]
+            options = dict(timeout=timeout, max_unpacked_bytes=max_bytes, semantic_options=semantic_options)
+            candidate = _evaluate(archive, splits, workdir, "submission", raw_output=ablate_postprocess, **options)
+            replay, reports, timings = candidate.replay, candidate.reports, candidate.timings
             base_replay, base_reports, comparisons = None, {}, {}
             if baseline is not None:
-                baseline_zip, baseline_notes = _baseline_archive(baseline, replay, workdir)
-                base_replay = _replay(baseline_zip, splits, workdir, "baseline", timeout, max_bytes, False)
+                baseline_zip, baseline_notes = evaluation.baseline_archive(baseline, replay, workdir)
                 replay.notes.extend(baseline_notes)
+                base = _evaluate(baseline_zip, splits, workdir, "baseline", **options)
+                base_replay = base.replay
                 if base_replay.layout.target != replay.layout.target:
                     raise click.ClickException(
                         f"{baseline}: a {base_replay.layout.target} archive cannot be compared "
                         f"with a {replay.layout.target} one"
                     )
-                timings += [server.StageTiming(f"baseline {t.stage}", t.seconds, t.note) for t in base_replay.timings]
-                for split in splits:
-                    base_reports[split.name] = _score_split(base_replay.layout.target, split, base_replay.runs[split.name],
-                                                            semantic_options, timings, "baseline ")
+                timings += [server.StageTiming(f"baseline {t.stage}", t.seconds, t.note) for t in base.timings]
+                base_reports = {item.split: item for item in base.reports}
                 for mine in reports:
                     theirs = base_reports[mine.split]
                     comparisons[mine.split] = (report.compare_buckets(mine, theirs),
                                                report.paired_bootstrap(mine.utterances, theirs.utterances, resamples, seed))
-            ablations = _ablation(replay, splits) if ablate_postprocess else {}
+            ablations = evaluation.ablation(replay, splits) if ablate_postprocess else {}
         finally:
             if not keep_workdir:
                 server.remove_workdir(workdir)
@@ -278,8 +170,6 @@ def validate(archive, dev_dir, split_names, timeout, workdir, json_path, plot_pa
         if error.details:
             errors.print("[bold]stderr tail of the script:[/bold]", highlight=False)
             errors.print(error.details, markup=False, highlight=False)
-        raise click.ClickException(str(error)) from None
-    except (unpack.ArchiveError, devset.DevSetError, EmptyReferenceError, SemanticModelError) as error:
         raise click.ClickException(str(error)) from None
 
     for item in reports:
@@ -295,11 +185,18 @@ def validate(archive, dev_dir, split_names, timeout, workdir, json_path, plot_pa
     if keep_workdir:
         console.print(f"unpacked archive and .hypo files kept in {workdir}", highlight=False)
 
+    unreadable = [(split, item) for split, items in candidate.unreadable.items() for item in items]
+    for split, item in unreadable:
+        console.print(f"[yellow]unreadable:[/yellow] {escape(split)} {escape(item.id)}: "
+                      f"{escape(item.path)}: {escape(item.reason)}", highlight=False)
+
     if json_path is not None:
         data = report.organisers_result(reports)
         data["sapsoup"] = {
             "archive": str(archive),
             "target": replay.layout.target,
+            "unreadable": {split: [dataclasses.asdict(item) for item in items]
+                           for split, items in candidate.unreadable.items()},
             "dev": str(dev_dir),
             "notes": replay.notes,
             "commands": {name: shlex.join(run.command) for name, run in replay.runs.items()},
@@ -324,3 +221,5 @@ def validate(archive, dev_dir, split_names, timeout, workdir, json_path, plot_pa
     if plot_path is not None:
         report.write_plot(plot_path, reports, base_reports)
         console.print(f"plot written to {plot_path}", highlight=False)
+    if unreadable and not allow_unreadable:
+        evaluation.check_readable(candidate)  # one line naming the first, exit status 1

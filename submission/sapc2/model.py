@@ -21,6 +21,8 @@ if sys.path[:1] != [HERE]:
 import decoding  # noqa: E402
 from postprocess import PostprocessOptions, postprocess  # noqa: E402
 
+RAW_OUTPUT_VARIABLE = "SAPSOUP_RAW_OUTPUT"  # sapsoup validate's ablation only: transcripts before post-processing
+
 
 class Model:
     """The merged Whisper model with sapsoup's decoding and post-processing."""
@@ -38,6 +40,10 @@ class Model:
         """The transcript of one file; "" (with a warning on stderr) if it cannot be transcribed,
         so that one bad file never stops the run."""
         raw = decoding.transcribe_file(self.model, wav_path, self.beam_size, self.length_penalty)
+        raw_output = os.environ.get(RAW_OUTPUT_VARIABLE)
+        if raw_output:  # never set on the server
+            with open(raw_output, "a", encoding="utf-8") as handle:
+                handle.write(" ".join(raw.split()) + "\n")
         if not raw:
             return ""
         try:
