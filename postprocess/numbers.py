@@ -139,6 +139,13 @@ def _two_digit_year(digits: str) -> str:
     return number(digits)
 
 
+def _before_scale(value: str) -> str:
+    """Before "million" NeMo's whole number has no "and" ("seven hundred forty five million"); a
+    decimal keeps it ("six hundred and fifty seven point five billion")."""
+    words = amount(value)
+    return words if "." in value else words.replace(" and ", " ")
+
+
 def _clock(hour: str, minute: str, suffix: str | None) -> str:
     words = cardinal(str(int(hour)))
     if minute == "00":
@@ -162,7 +169,7 @@ def _unit(count: str, unit: str) -> str:
 def _money(symbol: str, value: str, scale: str | None) -> str:
     one, many, cent, cents = _CURRENCIES[symbol]
     if scale in ("million", "billion", "trillion"):
-        return f"{amount(value)} {scale} {many}"
+        return f"{_before_scale(value)} {scale} {many}"
     integer, point, fraction_digits = value.partition(".")
     integer = _digits(integer) or "0"
     if point and (len(fraction_digits) > 2 or cent is None):
@@ -234,8 +241,12 @@ def _time_range(m: re.Match) -> str:
     return f"{_clock(m['h1'], m['m1'], None)} to {_clock(m['h2'], m['m2'], None)}"
 
 
+_SHORT_SCALES = {"m": "million", "b": "billion", "bn": "billion"}
+
+
 def _money_match(m: re.Match) -> str:
-    words = _money(m["symbol"], m["value"], m["scale"])
+    scale = m["scale"] or (_SHORT_SCALES[m["short"].lower()] if m["short"] else None)
+    words = _money(m["symbol"], m["value"], scale)
     return ("minus " if m["sign"] else "") + words
 
 
@@ -278,7 +289,7 @@ def _ordinal(m: re.Match) -> str:
 def _decade(m: re.Match) -> str:
     digits = m["value"]
     if len(digits) == 2:
-        if digits[1] == "0" and digits[0] != "0":
+        if digits[1] == "0" and digits[0] not in "01":
             return plural(cardinal(digits))
         return number(digits) + " s"
     words = decade(digits)
@@ -287,6 +298,11 @@ def _decade(m: re.Match) -> str:
 
 def _possessive_number(m: re.Match) -> str:
     return _lone(m["value"]) + "'s"
+
+
+def _scaled(m: re.Match) -> str:
+    words = _before_scale(m["value"])
+    return ("minus " if m["sign"] else "") + f"{words} {m['scale']}"
 
 
 def _year_range(m: re.Match) -> str:
@@ -323,8 +339,8 @@ _RULES = [
      rf"(?=[.,!?;:)\]\"”]*(?:\s|$)|(?<=\.)\s|(?<=\.)$)", _time),
     (rf"{_L}(?P<hour>[0-9]{{1,2}}) ?(?P<suffix>{_TIME_SUFFIX})(?=[.,!?;:)\]\"”]*(?:\s|$)|(?<=\.)\s|(?<=\.)$)",
      _hour_with_suffix),
-    (rf"{_L}(?P<sign>-)?(?P<symbol>[$£€¥])(?P<value>{_NUM})(?: (?P<scale>thousand|million|billion|trillion))?{_R}",
-     _money_match),
+    (rf"{_L}(?P<sign>-)?(?P<symbol>[$£€¥])(?P<value>{_NUM})"
+     rf"(?: (?P<scale>thousand|million|billion|trillion)|(?P<short>[mM]|[bB]n?))?{_R}", _money_match),
     (rf"{_L}(?P<whole>[0-9]+) (?P<top>[0-9]+)/(?P<bottom>[0-9]+){_R}", _mixed_fraction),
     (rf"{_L}(?P<top>[0-9]+)/(?P<bottom>[0-9]+){_R}", _fraction),
     (r"[½¼¾⅓⅔⅛⅜⅝⅞]", _unicode_fraction),
@@ -333,6 +349,7 @@ _RULES = [
     (rf"{_L}(?P<value>{_INT}){_ORDINAL_ENDING}{_R}", _ordinal),
     (rf"{_L}'?(?P<value>[0-9]{{2}}|[0-9]{{4}})s{_R}", _decade),
     (rf"{_L}(?P<value>{_NUM})['’]s{_R}", _possessive_number),
+    (rf"{_L}(?P<sign>-)?(?P<value>{_NUM}) (?P<scale>million|billion|trillion){_R}", _scaled),
     (rf"{_L}(?P<a>{_YEAR}) ?- ?(?P<b>{_YEAR}){_R}", _year_range),
     (rf"{_L}#(?P<value>{_NUM}){_R}", _hash),
     (rf"{_L}\+(?P<value>{_NUM}){_R}", _plus),
@@ -354,8 +371,10 @@ _COMPILED = [(re.compile(pattern), write) for pattern, write in _RULES]
 
 # What is left: numbers inside or next to words ("B12", "covid-19", "3-2", "2nd-to-last", "v2.0"),
 # read one by one; a currency sign or "/" that no rule above took is said as a word.
-# A number glued to "¢" stays as written: NeMo leaves "5¢" alone, and the scorer deletes it.
-_LEFTOVER_NUMBER = re.compile(rf"{_NUM}(?![0-9]|¢)")
+# A number glued to "¢" or after "−" (not the ASCII hyphen) stays as written: NeMo leaves "5¢" and
+# "−12" alone, and the scorer deletes them. A hyphen joining the number to a word or another
+# number goes with it ("covid-19", "5-10").
+_LEFTOVER_NUMBER = re.compile(rf"(?<![−0-9])(?<![0-9]\.)(?:(?<=\w)-)?(?P<number>{_NUM})(?![0-9]|¢)(?:-(?=\w))?")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -363,15 +382,15 @@ def _spaced(m: re.Match, words: str) -> str:
     """Words that replace text glued to a word get a space on that side ("B12" -> "B twelve")."""
     before = m.string[m.start() - 1] if m.start() else " "
     after = m.string[m.end()] if m.end() < len(m.string) else " "
-    return (" " if before.isalnum() or before in "-/'" else "") + words + (
-        " " if after.isalnum() or after in "-/" else "")
+    return (" " if before.isalnum() or before in "/'" else "") + words + (
+        " " if after.isalnum() or after == "/" else "")
 
 
 def _leftover(m: re.Match) -> str:
-    text = m[0]
-    before = m.string[m.start() - 1] if m.start() else " "
+    text = m["number"]
+    before = m.string[m.start("number") - 1] if m.start("number") else " "
     if len(_digits(text)) > MAX_DIGITS:
-        return text
+        return m[0]
     if "." in text and _LETTER.match(before):
         words = " ".join(_lone(part) for part in text.split(".") if part)  # "v2.0": a version
     else:
