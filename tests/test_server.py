@@ -1,6 +1,7 @@
 """The replay of the organisers' run: their command in an isolated process, limits, line counts, and
 `sapsoup validate` end to end on small fake archives."""
 
+import importlib.metadata
 import json
 import time
 import zipfile
@@ -454,3 +455,7 @@ def test_validate_computes_sem_with_local_models(tmp_path, dev):
     assert semantic["missing"] is None
     assert 0.0 <= data["dev_split"][1] <= 100.0 and data["dev_split"][1] == semantic["sem"]
     assert all(row["semantic"]["sem"] is not None for row in data["sapsoup"]["splits"]["dev"]["utterances"])
+    installed = importlib.metadata.version("transformers")
+    assert semantic["versions"]["transformers"] == installed
+    assert semantic["versions"]["bert_score"] == "0.3.13"
+    assert f"transformers {installed}, bert_score 0.3.13" in result.output

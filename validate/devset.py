@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import soundfile
 
-from sapsoup.editions import audio, sapc2_normalizer
+from sapsoup.editions import audio, sapc1, sapc2_normalizer
 
 TARGET_RATE = audio.TARGET_RATE
 LONG_UTTERANCE_SECONDS = 30.0
@@ -89,8 +89,6 @@ class PrepareSummary:
     subset_fraction: float | None
     subset_long: int  # utterances kept because they are longer than 30 s
     replaced_existing: bool
-    sapc2_rows: int = 0  # utterances in manifest/SPLIT.csv
-    sapc2_left_out: list[LeftOut] = dataclasses.field(default_factory=list)  # prepared, but not in the CSV
 
 
 @dataclasses.dataclass
@@ -233,14 +231,12 @@ def parse_timed_transcript(transcript: str) -> list[tuple[float, float, str]] | 
 
     Such transcripts start with `#ts`, then one `start end text` line per span. Only the spans'
     audio is part of the utterance, so `dev prepare` cuts the WAV to them and joins the texts. The
-    parsing itself is the scorer's (`normalize.parse_timestamped`), so both sides read spans alike;
-    a malformed span raises ValueError (ReferenceFormatError) naming the line.
+    parsing is SAPC1's (`editions.sapc1.parse_timestamped`); a malformed span raises ValueError
+    (ReferenceFormatError) naming the line.
     """
-    from sapsoup.validate.normalize import parse_timestamped
-
     if not transcript.strip().lower().startswith("#ts"):
         return None
-    return parse_timestamped(transcript)
+    return sapc1.parse_timestamped(transcript)
 
 
 def spoken_text(transcript: str) -> str:
@@ -357,13 +353,13 @@ def prepare_dev(
 ) -> PrepareSummary:
     """Write split `split` of SAP_DIR into DEV in the organisers' layout (see the module docstring).
 
-    Missing or unreadable WAVs, bad `#ts` spans, unreadable transcript markup and references that
-    are empty after normalisation (the organisers' scorer cannot score them) are named through
-    `warn` and left out; everything else is prepared. Output is built in a temporary folder inside DEV and moved into place at the end, so
-    an interrupted run leaves the previous state of DEV untouched.
+    Missing or unreadable WAVs, bad `#ts` spans, transcripts either edition cannot normalise, and
+    SAPC1 references that are empty after normalisation (SAPC1's scorer divides by their length) are
+    named through `warn` and left out of the split, for both editions alike, so that both manifests
+    list the same utterances; everything else is prepared. Output is built in a temporary folder
+    inside DEV and moved into place at the end, so an interrupted run leaves the previous state of DEV
+    untouched.
     """
-    from sapsoup.validate.normalize import clean_hypothesis, normalize_reference
-
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", split):
         raise DevSetError(f"split name {split!r}: use letters, digits, '_', '-', '.' only")
     warn = warn or (lambda message: None)
@@ -375,7 +371,7 @@ def prepare_dev(
         left_out.append(LeftOut(utterance.id, path, reason))
         warn(f"{path}: {utterance.id}: {reason}; left out")
 
-    usable: list[tuple[SapUtterance, str, str]] = []  # with ref1, ref2
+    usable: list[tuple[SapUtterance, str, str, list[str]]] = []  # with SAPC1's ref1, ref2 and SAPC2's columns
     durations: list[float] = []
     for utterance in utterances:
         try:
@@ -385,20 +381,25 @@ def prepare_dev(
             continue
         try:
             text = spoken_text(utterance.transcript)
-            ref1 = _one_line(normalize_reference(text, keep_disfluencies=True))
-            ref2 = _one_line(normalize_reference(text, keep_disfluencies=False))
+            ref1 = _one_line(sapc1.reference(text, remove_parentheses=False))
+            ref2 = _one_line(sapc1.reference(text, remove_parentheses=True))
         except ValueError as error:
             leave_out(utterance, utterance.json_path, f"transcript not readable ({error})")
             continue
-        if not clean_hypothesis(ref1) or not clean_hypothesis(ref2):
+        if not sapc1.clean(ref1) or not sapc1.clean(ref2):
             # The organisers' SAPC1 scorer divides by the reference length and crashes on these.
             leave_out(utterance, utterance.json_path, f"empty reference after normalisation (ref1 {ref1!r}, ref2 {ref2!r})")
+            continue
+        try:
+            sapc2_columns = sapc2_text_columns(utterance)
+        except ValueError as error:
+            leave_out(utterance, utterance.json_path, str(error))
             continue
         overruns, whole = span_overruns(utterance)
         for start, end in overruns:
             warn(f"{utterance.json_path}: {utterance.id}: #ts span {start}-{end} s ends after the audio "
                  f"({whole:.3f} s); cut at its end, as the organisers' preprocessing cuts it")
-        usable.append((utterance, ref1, ref2))
+        usable.append((utterance, ref1, ref2, sapc2_columns))
         durations.append(seconds)
     available = len(utterances)
 
@@ -419,11 +420,10 @@ def prepare_dev(
         wav_dir.mkdir(parents=True)
         rows: list[MetaRow] = []
         csv_rows: list[list[str]] = []
-        sapc2_left_out: list[LeftOut] = []
         manifest_lines = [str(data_root)]
         ref1_lines, ref2_lines = [], []
         resampled = cut = 0
-        for done, (utterance, ref1, ref2) in enumerate(usable):
+        for done, (utterance, ref1, ref2, sapc2_columns) in enumerate(usable):
             if on_progress:
                 on_progress(done, len(usable))
             try:
@@ -441,11 +441,7 @@ def prepare_dev(
             )
             resampled += was_converted
             cut += was_cut
-            try:
-                csv_rows.append(sapc2_manifest_row(utterance, split, len(samples)))
-            except ValueError as error:
-                sapc2_left_out.append(LeftOut(utterance.id, utterance.json_path, str(error)))
-                warn(f"{utterance.json_path}: {utterance.id}: {error}; left out of manifest/{split}.csv")
+            csv_rows.append(sapc2_manifest_row(utterance, split, len(samples), sapc2_columns))
         if on_progress:
             on_progress(len(usable), len(usable))
         if not rows:
@@ -488,19 +484,15 @@ def prepare_dev(
         subset_fraction=subset_fraction,
         subset_long=subset_long,
         replaced_existing=replaced,
-        sapc2_rows=len(csv_rows),
-        sapc2_left_out=sapc2_left_out,
     )
 
 
-def sapc2_manifest_row(utterance: SapUtterance, split: str, n_frames: int) -> list[str]:
-    """One row of manifest/SPLIT.csv, in SAPC2_MANIFEST_COLUMNS order.
+def sapc2_text_columns(utterance: SapUtterance) -> list[str]:
+    """The SAPC2 manifest's `text` and its two normalised references for one utterance.
 
-    `audio_filepath` is relative to the dev folder, which is what the organisers' `local_decode.py
-    --data-root` and `evaluate.sh`'s DATA_ROOT expect; `duration` is written as Python writes the
-    float frames / 16000, as their pandas does. Raises ValueError when a reference normalises to
-    nothing (their `evaluate.sh` cannot score such a row against an empty hypothesis) or cannot be
-    normalised at all.
+    A reference may normalise to nothing ("Mhm." is a filler to SAPC2): the organisers keep such a
+    row, and their scorer counts a hypothesis's words against it, so it stays. Raises ValueError when
+    a reference cannot be normalised at all.
     """
     text = sapc2_text(utterance)
     references = []
@@ -509,11 +501,18 @@ def sapc2_manifest_row(utterance: SapUtterance, split: str, n_frames: int) -> li
             references.append(sapc2_normalizer.reference(text, remove_parentheses=remove_parentheses))
         except ValueError as error:
             raise ValueError(f"SAPC2 reference not readable ({error})") from error
-    if not all(reference.strip() for reference in references):
-        raise ValueError(f"empty SAPC2 reference after normalisation (with disfluencies {references[0]!r}, "
-                         f"without {references[1]!r})")
+    return [text, *references]
+
+
+def sapc2_manifest_row(utterance: SapUtterance, split: str, n_frames: int, columns: list[str]) -> list[str]:
+    """One row of manifest/SPLIT.csv, in SAPC2_MANIFEST_COLUMNS order (`columns` from `sapc2_text_columns`).
+
+    `audio_filepath` is relative to the dev folder, which is what the organisers' `local_decode.py
+    --data-root` and `evaluate.sh`'s DATA_ROOT expect; `duration` is written as Python writes the
+    float frames / 16000, as their pandas does.
+    """
     return [utterance.id, utterance.speaker, utterance.etiology, f"data/{split}/{utterance.id}.wav",
-            repr(n_frames / TARGET_RATE), text, *references]
+            repr(n_frames / TARGET_RATE), *columns]
 
 
 def _write_sapc2_manifest(path: Path, rows: list[list[str]]) -> None:

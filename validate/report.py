@@ -52,7 +52,7 @@ class SplitReport:
     hypotheses_clean: list[str]
     references_clean: list[str]  # the reference each utterance was scored against
     reference_choice: list[str]  # "ref1", "ref2" or "tie"
-    semantic: object | None = None  # validate.semantic.SemanticScore, SAPC1 only
+    semantic: object | None = None  # validate.semantic.SemanticScore, for an edition that has SEM
     notes: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -300,6 +300,7 @@ def split_json(report: SplitReport, worst: int = 10) -> dict:
             "bert": _round(getattr(semantic, "bert", None)),
             "nli": _round(getattr(semantic, "nli", None)),
             "missing": getattr(semantic, "missing", None),
+            "versions": getattr(semantic, "versions", None),
         },
         "buckets": [dict(_jsonable(b), rate=_round(b.rate)) for b in bucket_scores(report)],
         "worst": [report.meta[i].id for i in worst_utterances(report, worst)],
@@ -394,6 +395,11 @@ def render_split(console, report: SplitReport, worst: int = 10) -> None:
         else:
             bert, nli = _fmt(getattr(semantic, "bert", None)), _fmt(getattr(semantic, "nli", None))
             console.print(f"  SEM parts: {parts}, BERT {bert}, NLI {nli}")
+        versions = getattr(semantic, "versions", None)
+        if versions:
+            libraries = ", ".join(f"{name} {version}" for name, version in versions.items())
+            console.print(f"  SEM computed with {escape(libraries)} (BERTScore tokenised as bert_score did under "
+                          "transformers 4, the organisers' environment)", highlight=False)
     for note in report.notes:
         console.print(f"  note: {escape(note)}", highlight=False)
     table = Table(title=f"{report.split}: {report.metric} by bucket")

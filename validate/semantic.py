@@ -41,7 +41,7 @@ from pathlib import Path
 
 import jellyfish
 
-from sapsoup.validate.normalize import clean_hypothesis
+from sapsoup.editions.sapc1 import clean as clean_hypothesis
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers or huggingface_hub are imported (lazily, below)
 
