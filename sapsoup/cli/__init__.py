@@ -30,6 +30,8 @@ COMMANDS = {
     "dev": "sapsoup.cli.validate:dev",
     "validate": "sapsoup.cli.validate:validate",
     "demo": "sapsoup.cli.demo:demo",
+    "serve": "sapsoup.cli.serve:serve",
+    "submit": "sapsoup.cli.submit:submit",
 }
 
 
@@ -47,6 +49,8 @@ SUMMARIES = {
     "dev": "Build a local dev set in the organisers' layout.",
     "validate": "Replay the organisers' evaluation of ARCHIVE on a local dev set and report where the errors are.",
     "demo": "The paper's method end to end on synthetic data and real tiny.en weights.",
+    "serve": "Run a team's own challenge platform: uploads, a queue, the organisers' run and scoring, a leaderboard.",
+    "submit": "Upload ARCHIVE to a `sapsoup serve` platform and wait for its score.",
 }
 
 
