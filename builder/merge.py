@@ -14,10 +14,12 @@ weighted mean of weights. Three properties matter to users and are tested:
   added one input after the other into one running sum (`RunningSum`): one accumulator plus one
   input. Either way, peak memory does not grow with the number of inputs, and both orders give the
   same bits (tested);
-* checked: names, shapes, vocabulary sizes, weights and finiteness are verified, and nothing takes
-  the output's name until the whole result exists and is finite. NaN and Inf propagate through a
-  weighted sum (even with weight 0), so each result tensor is tested once and the inputs are
-  searched for the culprit only when it is not finite, instead of a pass over every input.
+* checked: names, shapes, vocabulary sizes, weights and where the output goes (never onto or into
+  an input) are verified before anything is written, and nothing takes the output's name until the
+  whole result exists and is finite. NaN and Inf propagate through a weighted sum (even with weight
+  0), so each result tensor is tested once, as it will be stored (after the cast to the output's
+  dtype, which can overflow or round to zero), and the inputs are searched for the culprit only
+  when it fails, instead of a pass over every input.
 
 The maths runs on numpy arrays (`arrays.py`): merging safetensors or CTranslate2 checkpoints into
 a Hugging Face folder never imports torch, whose import alone cost more than the whole merge of
@@ -151,8 +153,7 @@ def check_merged(
     """
     from .convert import cast
 
-    shape = checkpoints[0].shape
-    names = dict(layout.hf_openai_pairs(shape)) if to == "openai" else {}
+    names = dict(layout.hf_openai_pairs(checkpoints[0].shape)) if to == "openai" else {}  # as the file names them
     nonzero = False
     for name, tensor in merged:
         with np.errstate(over="ignore"):  # an overflowing cast is reported below, in one line
