@@ -23,6 +23,8 @@ import os
 import shutil
 import tempfile
 
+from sapsoup.editions import EditionError
+
 NEMO_PACKAGE = "nemo_text_processing"
 NEMO_VERSION = "1.2.0"  # the version the organisers' references were made with
 INSTALL_HINT = f"pip install {NEMO_PACKAGE}=={NEMO_VERSION}"
@@ -30,7 +32,7 @@ INSTALL_HINT = f"pip install {NEMO_PACKAGE}=={NEMO_VERSION}"
 _normalizer = None
 
 
-class NemoUnavailableError(ImportError):
+class NemoUnavailableError(EditionError, ImportError):
     """nemo_text_processing (or its pynini) is not installed, so SAPC1 references cannot be made."""
 
 
@@ -45,11 +47,14 @@ def installed_version() -> str:
 
 
 def default_cache_dir() -> str:
-    """Where the compiled grammars live: `$SAPSOUP_CACHE_DIR/nemo-<version>`.
+    """Where the compiled grammars live: `$SAPSOUP_NEMO_CACHE_DIR` if set, else
+    `$SAPSOUP_CACHE_DIR/nemo-<version>`.
 
     The root is sapsoup's cache root ($SAPSOUP_CACHE_DIR, else $XDG_CACHE_HOME/sapsoup, else
     ~/.cache/sapsoup), read here rather than imported so the editions stay below the library.
     """
+    if os.environ.get("SAPSOUP_NEMO_CACHE_DIR"):  # grammars kept apart from sapsoup's other caches
+        return os.environ["SAPSOUP_NEMO_CACHE_DIR"]
     root = os.environ.get("SAPSOUP_CACHE_DIR")
     if not root:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -9,9 +9,9 @@ by tests/test_postprocess_scoring.py), WER in percent:
     SAPC1  "(um)" (a disfluency)         14.3         14.3  18.8   14.3
     SAPC1  "um" (unmarked)               14.3         14.3  38.1   14.3
     SAPC1  no filler at all              50.0         50.0  18.8   50.0
-    SAPC2  "(um)"                        25.0         25.0  25.0   22.2
-    SAPC2  "um" (unmarked)               33.3         33.3  33.3   22.2
-    SAPC2  no filler at all              25.0         25.0  25.0   37.5
+    SAPC2  "(um)"                        22.2         22.2  25.0   22.2
+    SAPC2  "um" (unmarked)               22.2         22.2  33.3   22.2
+    SAPC2  no filler at all              37.5         37.5  25.0   37.5
 
 Why: the SAPC1 cleaner deletes brackets and parentheses but keeps the letters,
 so brackets, parentheses and keep score alike. Against a marked "(um)" no style
@@ -19,9 +19,10 @@ adds an error (the scorer takes the better of ref1, which keeps it, and ref2,
 which drops it), but keeping the filler lets ref1 win with its longer length,
 which dilutes the utterance's other errors; "drop" costs a deletion per filler a
 reference writes unmarked, and keeping costs an insertion per filler that the
-reference leaves out. SAPC2 deletes um/uh/hmm/mm/mhm on both sides and anything
-in brackets from the hypothesis, so there the style matters only for er/erm/ah
-(which SAPC2 keeps in references).
+reference leaves out. SAPC2's normaliser deletes um/uh/hmm/mm/mhm on both sides
+and reads brackets and parentheses in a hypothesis as punctuation ("[er]" is the
+word "er"), so there too brackets, parentheses and keep score alike; the style
+matters only for er/erm/ah, which SAPC2 keeps in references.
 SAP transcripts mark disfluencies in parentheses, so brackets (= keep, under
 SAPC1) is the safe default; "drop" pays off only where references omit fillers.
 

@@ -18,6 +18,14 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # sapsoup's caches (file digests, dev scores) go to a folder of this test session, never the user's.
+# NeMo's compiled grammars (half a minute or more to build, and not a result under test) stay in the
+# user's cache, so that only the first test session on a machine builds them.
+try:
+    from sapsoup.editions import nemo as _nemo
+
+    os.environ.setdefault("SAPSOUP_NEMO_CACHE_DIR", _nemo.default_cache_dir())
+except ImportError:
+    pass
 os.environ["SAPSOUP_CACHE_DIR"] = tempfile.mkdtemp(prefix="sapsoup-test-cache-")
 atexit.register(shutil.rmtree, os.environ["SAPSOUP_CACHE_DIR"], True)
 

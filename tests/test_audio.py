@@ -5,13 +5,11 @@ The reference is what their `utils/resample.py` does: soundfile reads float64, c
 librosa is only a test dependency: sapsoup calls soxr directly.
 """
 
+import librosa  # a test dependency: the organisers resample with it
 import numpy as np
 import pytest
 import soundfile
-
 from sapsoup.editions import audio
-
-librosa = pytest.importorskip("librosa")
 
 
 def chirp_with_noise(rate: int, seconds: float, channels: int = 1, seed: int = 0, level: float = 0.5) -> np.ndarray:

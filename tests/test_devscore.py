@@ -13,7 +13,7 @@ import torch
 
 from sapsoup.submission import decoding
 from sapsoup.validate import devscore
-from sapsoup.validate.normalize import normalize_reference
+from sapsoup.editions import sapc1
 
 RATE = 16000
 
@@ -36,8 +36,8 @@ def write_dev(folder, utterances, split="dev"):
         name = f"u{index:03d}"
         soundfile.write(folder / "data" / split / f"{name}.wav", audio, RATE, subtype="PCM_16")
         tsv.append(f"{split}/{name}.wav\t{len(audio)}")
-        ref1.append(normalize_reference(text, True))
-        ref2.append(normalize_reference(text, False))
+        ref1.append(sapc1.reference(text, remove_parentheses=False))
+        ref2.append(sapc1.reference(text, remove_parentheses=True))
         meta.append(f"{name}\tS1\tParkinson's Disease\tNovel Sentences\t{len(audio) / RATE:.3f}")
     for suffix, lines in ((".tsv", tsv), (".ref1", ref1), (".ref2", ref2), (".meta.tsv", meta)):
         (folder / "manifest" / f"{split}{suffix}").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -194,22 +194,18 @@ def test_a_decoding_error_ends_every_loop_and_is_raised(tiny, clean_speech, monk
 
 
 def test_score_is_the_validators_sapc1_wer_of_the_post_processed_lines(tiny, dev):
-    from sapsoup.validate import scoring
-
     result = devscore.score_model(tiny, dev)
-    expected = scoring.score_sapc1(result.hypotheses, dev.split.ref1, dev.split.ref2)
+    expected = sapc1.score_sapc1(result.hypotheses, dev.split.ref1, dev.split.ref2)
     assert result.wer == expected.wer and result.n_utterances == len(dev.audios)
     assert result.wer < 50  # clean speech: tiny.en hears most words
 
 
 def test_wer_of_long_utterances_counts_only_those_of_30_seconds_or_more(dev):
-    from sapsoup.validate import scoring
-
     lines = [ref for ref in dev.split.ref1]
     lines[3] = "wrong words only here"
     result = devscore.score_lines(lines, dev)
     assert result.n_long == 1
-    expected = scoring.score_sapc1(lines[3:4], dev.split.ref1[3:4], dev.split.ref2[3:4]).wer
+    expected = sapc1.score_sapc1(lines[3:4], dev.split.ref1[3:4], dev.split.ref2[3:4]).wer
     assert result.wer_long == expected and result.wer < result.wer_long
 
 
@@ -217,13 +213,12 @@ def test_the_selection_wer_is_the_wer_the_archive_gets_on_the_organisers_command
     from test_submission_runs import one_thread, run_organisers_command, unpack
 
     from sapsoup.builder.archive import build_archive
-    from sapsoup.validate import scoring
 
     archive = str(tmp_path / "submission.zip")
     build_archive(tiny_en_pt, archive, "sapc1")
     root = unpack(archive, tmp_path / "ROOT")
     run = run_organisers_command(root, "dev", dev.split.dev_dir / "data", dev.split.dev_dir / "manifest")
-    archive_wer = scoring.score_sapc1(run.lines, dev.split.ref1, dev.split.ref2).wer
+    archive_wer = sapc1.score_sapc1(run.lines, dev.split.ref1, dev.split.ref2).wer
     with one_thread():  # the archive's child runs one thread; sums in the same order give the same text
         ours = devscore.score_model(decoding.load_model(tiny_en_pt, device="cpu"), dev)
     assert ours.hypotheses == run.lines

@@ -273,7 +273,7 @@ def chirp_with_noise(seconds: float, rate: int, channels: int = 1, seed: int = 0
 
 def organisers_wav(path: Path, tmp_path: Path) -> np.ndarray:
     """What their utils/resample.py writes for `path`, read back as int16."""
-    librosa = pytest.importorskip("librosa")
+    import librosa  # a test dependency: the organisers resample with it
     data, rate = soundfile.read(str(path))
     if data.ndim > 1:
         data = data.mean(axis=1)

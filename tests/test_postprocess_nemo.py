@@ -6,7 +6,6 @@ Two checks: every row of the organisers' own normalisation of written numbers, a
 generated numbers in short sentences run through NeMo in this process.
 """
 
-import os
 import random
 import re
 from pathlib import Path
@@ -17,8 +16,6 @@ from sapsoup.postprocess import ACRONYMS, postprocess, split_acronyms
 
 FIXTURES = Path(__file__).parent / "fixtures" / "organisers"
 # NeMo compiles its grammars once (minutes) into this folder and loads them in seconds afterwards.
-# The tests' own SAPSOUP_CACHE_DIR is a fresh folder per session, so it is named here instead.
-NEMO_CACHE = os.environ.get("SAPSOUP_NEMO_CACHE", str(Path.home() / ".cache" / "sapsoup" / "nemo-1.2.0"))
 
 _SCORER_KEEPS = "A-Z' ÀÁÄÅÈÉÍÏÑÓÖØÛÜĆ"
 
@@ -138,10 +135,9 @@ EXPECTED_MISMATCHES = {
 
 @pytest.fixture(scope="module")
 def nemo():
-    pytest.importorskip("nemo_text_processing")
     from sapsoup.editions import nemo as sapc1_nemo
 
-    sapc1_nemo.normalizer(NEMO_CACHE)  # the first call decides where the grammars come from
+    sapc1_nemo.normalizer()  # loaded once; its grammars stay in the user's cache (see conftest.py)
     return sapc1_nemo.normalize
 
 

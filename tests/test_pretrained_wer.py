@@ -3,8 +3,7 @@
 import soundfile
 from sapsoup.demo.corpus import iter_files, write_corpus
 from sapsoup.postprocess import postprocess
-from sapsoup.validate.normalize import normalize_reference
-from sapsoup.validate.scoring import score_sapc1
+from sapsoup.editions.sapc1 import reference, score_sapc1
 
 
 def test_converted_tiny_en_transcribes_clean_corpus_speech_well_under_30_percent_wer(tmp_path, tiny_en_pt):
@@ -21,8 +20,8 @@ def test_converted_tiny_en_transcribes_clean_corpus_speech_well_under_30_percent
         result = model.transcribe(audio, language="en", temperature=0.0, fp16=False)
         hypotheses.append(postprocess(result["text"]))
         transcript = item.entry["Prompt"]["Transcript"]
-        ref1.append(normalize_reference(transcript, keep_disfluencies=True))
-        ref2.append(normalize_reference(transcript, keep_disfluencies=False))
+        ref1.append(reference(transcript, remove_parentheses=False))
+        ref2.append(reference(transcript, remove_parentheses=True))
     score = score_sapc1(hypotheses, ref1, ref2)
     # Measured: about 10-15% on clean eSpeak speech; a broken conversion gives 100% or more.
     assert score.wer < 30, list(zip(hypotheses, ref1))

@@ -10,8 +10,6 @@ import os
 
 import pytest
 
-pytest.importorskip("nemo_text_processing", reason="SAPC1 references need nemo_text_processing")
-
 from sapsoup.editions import nemo, sapc1
 from sapsoup.editions.sapc1 import (
     ACRONYMS,
@@ -23,14 +21,12 @@ from sapsoup.editions.sapc1 import (
 )
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "organisers", "sapc1_references.tsv")
-# The test session points SAPSOUP_CACHE_DIR at a throw-away folder; NeMo's grammars take half a
-# minute or more to compile, so these tests keep them in the user's cache, where sapsoup would.
-STABLE_CACHE_ROOT = os.path.join(os.path.expanduser("~"), ".cache", "sapsoup")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded_nemo():
-    return nemo.normalizer(os.path.join(STABLE_CACHE_ROOT, f"nemo-{nemo.installed_version()}"))
+    """NeMo itself, loaded once; its grammars stay in the user's cache (see conftest.py)."""
+    return nemo.normalizer()
 
 
 def read_rows():
@@ -178,12 +174,19 @@ def test_clean_leaves_a_reference_unchanged():
 # ---- NeMo itself -------------------------------------------------------------------------------
 
 
+def test_nemo_grammars_can_be_kept_apart_from_sapsoups_other_caches(monkeypatch, tmp_path):
+    monkeypatch.setenv("SAPSOUP_NEMO_CACHE_DIR", str(tmp_path / "grammars"))
+    assert nemo.default_cache_dir() == str(tmp_path / "grammars")
+
+
 def test_nemo_cache_folder_is_under_sapsoups_cache_root_and_named_by_version(monkeypatch, tmp_path):
+    monkeypatch.delenv("SAPSOUP_NEMO_CACHE_DIR", raising=False)
     monkeypatch.setenv("SAPSOUP_CACHE_DIR", str(tmp_path))
     assert nemo.default_cache_dir() == str(tmp_path / f"nemo-{nemo.installed_version()}")
 
 
 def test_nemo_cache_root_defaults_to_the_users_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("SAPSOUP_NEMO_CACHE_DIR", raising=False)
     monkeypatch.delenv("SAPSOUP_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert nemo.default_cache_dir() == str(tmp_path / "sapsoup" / "nemo-1.2.0")

@@ -367,7 +367,7 @@ def test_validate_names_a_baseline_that_does_not_exist(tmp_path, dev):
 def test_a_real_sapsoup_archive_runs_isolated_and_scores_clean_speech(tmp_path, tiny_en_pt, clean_speech):
     """The archive `sapsoup build` writes (real tiny.en weights) passes the replay as the server runs it."""
     from sapsoup.builder.archive import build_archive
-    from sapsoup.validate.normalize import normalize_reference
+    from sapsoup.editions import sapc1
 
     archive = tmp_path / "tiny.zip"
     build_archive(tiny_en_pt, str(archive), "sapc1")
@@ -378,7 +378,7 @@ def test_a_real_sapsoup_archive_runs_isolated_and_scores_clean_speech(tmp_path, 
     for number, (text, audio) in enumerate(clean_speech[1:2]):
         soundfile.write(dev / "data" / "dev" / f"u{number}.wav", audio, 16000, subtype="PCM_16")
         tsv.append(f"dev/u{number}.wav\t{len(audio)}")
-        refs.append(normalize_reference(text, keep_disfluencies=True))
+        refs.append(sapc1.reference(text, remove_parentheses=False))
         meta.append(f"u{number}\tspk\tALS\tRead\t{len(audio) / 16000:.3f}")
     for name, lines in (("tsv", tsv), ("ref1", refs), ("ref2", refs), ("meta.tsv", meta)):
         (dev / "manifest" / f"dev.{name}").write_text("\n".join(lines) + "\n")

@@ -6,7 +6,7 @@ archive, so it takes nothing of its own: audio is read with the archive's `decod
 silent files are skipped as the archive skips them, transcripts come from the archive's decoding
 (`decoding.transcribe_many`, batched but giving the text of one-at-a-time long-form `transcribe`),
 lines are post-processed as the archive's `inference.py` does, and scored with the validator's
-SAPC1 rules (`scoring.score_sapc1`).
+SAPC1 rules (`editions.sapc1.score_sapc1`).
 
 Single-candidate scores are cached on disk by (weights hash, dev-set fingerprint, options), so a
 re-run, or a second strategy over the same candidates, does not decode them again.
@@ -194,14 +194,14 @@ def decode_dev(model, dev: DevData, options: ScoringOptions, on_done: Optional[C
 
 def score_lines(lines: list[str], dev: DevData) -> DevResult:
     """SAPC1 WER of post-processed lines, overall and on utterances of 30 s or more."""
-    from sapsoup.validate import scoring
+    from sapsoup.editions import sapc1
 
     try:
-        overall = scoring.score_sapc1(lines, dev.split.ref1, dev.split.ref2)
+        overall = sapc1.score_sapc1(lines, dev.split.ref1, dev.split.ref2)
     except ValueError as error:
         raise DevScoreError(f"{dev.split.dev_dir / 'manifest' / dev.split.name}.ref1: {error}") from None
     long_ones = [i for i, row in enumerate(dev.split.meta) if row.duration >= LONG_UTTERANCE_SECONDS]
-    wer_long = scoring.summarize([overall.utterances[i] for i in long_ones]).wer if long_ones else None
+    wer_long = sapc1.summarize([overall.utterances[i] for i in long_ones]).wer if long_ones else None
     return DevResult(
         wer=overall.wer, errors=overall.errors, words=overall.words, wer_long=wer_long,
         n_utterances=len(lines), n_long=len(long_ones), hypotheses=list(lines),
