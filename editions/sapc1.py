@@ -421,6 +421,8 @@ def check_entry_points(root: Path, files: set[str], label: str) -> list[str]:
     notes = [f"inference.py never mentions {option}; the organisers' command passes it"
              for option in SERVER_OPTIONS if option not in source]
     if MODEL_FILE not in files:
+        if MODEL_FILE in source:  # it would crash on the server, on every split
+            raise EditionError(f"{label}: inference.py loads {MODEL_FILE}, but the archive has no {MODEL_FILE} at its root")
         notes.append(f"no {MODEL_FILE} at the root (the template loads ROOT/{MODEL_FILE})")
     run_sh = (root / "run.sh").read_text(encoding="utf-8", errors="replace")
     version = re.search(r"python(?:_version)?\s*=\s*[\"']?([0-9][0-9.]*)", run_sh)

@@ -459,3 +459,51 @@ def test_validate_computes_sem_with_local_models(tmp_path, dev):
     assert semantic["versions"]["transformers"] == installed
     assert semantic["versions"]["bert_score"] == "0.3.13"
     assert f"transformers {installed}, bert_score 0.3.13" in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# Dev audio the archive's script could not read
+
+
+TOLERANT = ARGUMENTS + """\
+lines = []
+for name in names:
+    path = os.path.join(args.data_pth, args.split, os.path.basename(name))
+    try:
+        with open(path, "rb") as handle:
+            readable = handle.read(4) == b"RIFF"
+    except OSError:
+        readable = False
+    if not readable:
+        print(f"{path}: cannot read audio (not a WAV); writing an empty line", file=sys.stderr)
+    lines.append(answers["final"][os.path.basename(name)[:-4]] if readable else "")
+with open(args.output_name, "w") as handle:
+    handle.write("\\n".join(lines) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "deleted"])
+def test_validate_refuses_a_score_over_dev_audio_the_script_could_not_read(tmp_path, dev, damage):
+    wav = dev / "data" / "dev" / "utt2.wav"
+    if damage == "deleted":
+        wav.unlink()
+    else:
+        wav.write_bytes(np.random.default_rng(0).bytes(3000))
+    out = tmp_path / "result.json"
+    arguments = ["validate", str(make_archive(tmp_path / "a.zip", TOLERANT)), "--dev", str(dev), "--no-sem",
+                 "--json", str(out)]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("Error: 1 dev utterance(s) could not be read by the archive's script")
+    assert "first utt2 in dev" in last and "--allow-unreadable" in last
+    listed = json.loads(out.read_text())["sapsoup"]["unreadable"]["dev"]
+    assert [item["id"] for item in listed] == ["utt2"]
+    expected_reason = "no such file" if damage == "deleted" else "not readable audio"
+    assert listed[0]["reason"].startswith(expected_reason)
+
+    accepted = CliRunner().invoke(main, arguments + ["--allow-unreadable"])
+    assert accepted.exit_code == 0, accepted.output
+    assert "unreadable: dev utt2" in accepted.output
+    # utt2's reference (5 words) is all deletions; the others score as before: 0/2 + 5/5 + 1/4
+    assert json.loads(out.read_text())["dev_split"][0] == round(100.0 * 6 / 11, 4)

@@ -112,6 +112,15 @@ def test_sapc1_without_model_pt_or_organisers_options_gets_notes(tmp_path):
     assert any("--data-pth" in note for note in notes)
 
 
+def test_sapc1_whose_inference_loads_a_missing_model_pt_is_refused_before_it_runs(tmp_path):
+    """The server would crash on every split; the message names the archive, not a temporary path."""
+    files = {"run.sh": "", "inference.py": "import os\nmodel = os.path.join(root, 'model.pt')\n"}
+    archive = make_zip(tmp_path / "a.zip", files)
+    root = unpack.safe_extract(archive, tmp_path / "out")
+    with pytest.raises(unpack.ArchiveError, match=r"a.zip: inference.py loads model.pt, but the archive has no model.pt at its root"):
+        unpack.check_layout(root, archive)
+
+
 def test_files_zipped_inside_a_folder_are_reported_as_not_at_the_root(tmp_path):
     files = {f"my_submission/{name}": text for name, text in SAPC1_FILES.items()}
     root = unpack.safe_extract(make_zip(tmp_path / "a.zip", files), tmp_path / "out")
