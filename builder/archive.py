@@ -13,6 +13,7 @@ is re-saved under a fixed record name with PyTorch's random serialization id rep
 from the content (see `pin_serialization_id`).
 """
 
+import contextlib
 import hashlib
 import importlib.metadata
 import io
@@ -139,6 +140,21 @@ def postprocess_files() -> Dict[str, bytes]:
 # ----------------------------------------------------------------------------- the model file
 
 
+@contextlib.contextmanager
+def _environment(**values: str):
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def expected_shapes(dims) -> Dict[str, tuple]:
     """The state dict openai-whisper's `Whisper(dims)` loads strictly: names and shapes.
 
@@ -147,9 +163,12 @@ def expected_shapes(dims) -> Dict[str, tuple]:
     """
     from whisper.model import AudioEncoder, TextDecoder
 
-    with torch.device("meta"):
-        encoder = AudioEncoder(dims.n_mels, dims.n_audio_ctx, dims.n_audio_state, dims.n_audio_head, dims.n_audio_layer)
-        decoder = TextDecoder(dims.n_vocab, dims.n_text_ctx, dims.n_text_state, dims.n_text_head, dims.n_text_layer)
+    # The meta device wakes up torch's compiler, which makes a cache folder under $TMPDIR and leaves it
+    # there; it gets a folder of its own here, removed afterwards.
+    with tempfile.TemporaryDirectory(prefix=".sapsoup-inductor-") as scratch, _environment(TORCHINDUCTOR_CACHE_DIR=scratch):
+        with torch.device("meta"):
+            encoder = AudioEncoder(dims.n_mels, dims.n_audio_ctx, dims.n_audio_state, dims.n_audio_head, dims.n_audio_layer)
+            decoder = TextDecoder(dims.n_vocab, dims.n_text_ctx, dims.n_text_state, dims.n_text_head, dims.n_text_layer)
     shapes = {f"encoder.{k}": tuple(v.shape) for k, v in encoder.state_dict().items()}
     shapes.update({f"decoder.{k}": tuple(v.shape) for k, v in decoder.state_dict().items()})
     return shapes

@@ -311,3 +311,15 @@ def test_build_refuses_to_replace_an_existing_zip_without_force(tmp_path, small_
     assert out.read_bytes() == b"an archive already uploaded"
     build_submission(plan, str(out), force=True)
     assert "model.pt" in names(out)
+
+
+def test_build_leaves_nothing_in_the_temporary_folder(tmp_path, small_model):
+    """Not even the compiler cache that building a model on torch's meta device creates."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "submission.zip"
+    environment = dict(os.environ, TMPDIR=str(scratch))
+    subprocess.run([sys.executable, "-m", "sapsoup.cli", "build", "--model", small_model, "-o", str(out)],
+                   env=environment, check=True, capture_output=True)
+    assert out.is_file()
+    assert list(scratch.iterdir()) == []
