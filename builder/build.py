@@ -100,6 +100,9 @@ def build_submission(
     until the archive is complete. `progress` (a rich Progress, started here once the merge's own
     display is done) gets the archive's bytes bar.
     """
+    from .convert import check_output_apart
+
+    check_output_apart(out, [c for c in recipe.checkpoints if not c.startswith(PRETRAINED_PREFIX)], "the archive")
     if os.path.exists(out) and not force:
         raise BuildError(f"{out}: already exists (use --force to replace it)")
     if os.path.isdir(out):

@@ -323,3 +323,14 @@ def test_build_leaves_nothing_in_the_temporary_folder(tmp_path, small_model):
                    env=environment, check=True, capture_output=True)
     assert out.is_file()
     assert list(scratch.iterdir()) == []
+
+
+def test_build_refuses_to_write_the_archive_over_its_own_checkpoint(tmp_path, small_model):
+    from sapsoup.builder.build import build_submission
+    from sapsoup.builder.errors import CheckpointError
+    from sapsoup.builder.recipe import model_recipe
+
+    before = open(small_model, "rb").read()
+    with pytest.raises(CheckpointError, match=r"small.pt: the archive is the input .*small.pt; write it to another path"):
+        build_submission(model_recipe(small_model), small_model, force=True)
+    assert open(small_model, "rb").read() == before
