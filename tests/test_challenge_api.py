@@ -252,6 +252,9 @@ def test_two_uploads_at_once_both_run(platform, tmp_path):
     ids = {body["id"] for _, body in answers_}
     assert len(ids) == 2
     assert all(platform.wait(i)["status"] == "finished" for i in ids)
+    first, second = sorted(ids)
+    page = " ".join(platform.get(f"/compare?a={first}&b={second}").split())
+    assert "WER difference +0.00 points, 95% interval [+0.00, +0.00]: no clear difference." in page
 
 
 def test_the_daily_quota_refuses_the_next_upload_and_failed_runs_do_not_count(platform, tmp_path):

@@ -65,6 +65,7 @@ def test_a_tiny_en_archive_uploaded_in_a_browser_reaches_the_leaderboard_with_va
     tiny_en_pt, clean_speech, tmp_path
 ):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     from sapsoup.builder.archive import build_archive
     from sapsoup.validate import devset, evaluation
@@ -83,16 +84,18 @@ def test_a_tiny_en_archive_uploaded_in_a_browser_reaches_the_leaderboard_with_va
             driver.find_element(By.ID, "team").send_keys("tiny team")
             driver.find_element(By.ID, "archive").send_keys(str(archive))
             driver.find_element(By.ID, "upload").click()
+            WebDriverWait(driver, 60).until(lambda d: "/submissions/" in d.current_url)  # the upload's answer
+            page = driver.current_url
             deadline = time.monotonic() + RUN_SECONDS
             status = ""
             while time.monotonic() < deadline:
-                driver.get(driver.current_url)  # the page refreshes itself; reading it again is the same
-                status = driver.find_element(By.ID, "status").text
+                driver.get(page)  # the page also refreshes itself while the run is pending
+                found = driver.find_elements(By.ID, "status")
+                status = found[0].text if found else ""
                 if status in ("finished", "failed"):
                     break
                 time.sleep(1)
             assert status == "finished", driver.find_element(By.TAG_NAME, "main").text
-            assert "/submissions/" in driver.current_url
             assert driver.find_element(By.ID, "dev-WER").text == f"{wer:.2f}"
 
             driver.get(server.url + "/")
