@@ -24,12 +24,14 @@ import numpy as np
 import soundfile
 import soxr
 
+from sapsoup.editions import EditionError
+
 TARGET_RATE = 16000
 SOXR_QUALITY = "HQ"  # librosa's default res_type "soxr_hq"
 ALREADY_CUT_TOLERANCE = 0.02  # seconds: SAPC1 keeps a file whose spans already add up to its length
 
 
-class AudioError(ValueError):
+class AudioError(EditionError, ValueError):
     """Audio the organisers' conversion cannot handle; the message says why."""
 
 

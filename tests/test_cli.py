@@ -50,3 +50,32 @@ def test_a_command_imports_only_its_own_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "raised, status, line",
+    [
+        ("refused", 1, "Error: some.wav: not a WAV file"),
+        ("disk", 1, "Error: /data/dev: No space left on device"),
+        ("ctrl-c", 130, "interrupted"),
+    ],
+)
+def test_every_command_turns_refusals_into_one_line_and_ctrl_c_into_status_130(monkeypatch, tmp_path, raised, status, line):
+    """The group handles errors once for all commands: no command keeps its own list of them."""
+    import errno
+
+    from sapsoup.errors import SapsoupError
+    from sapsoup.validate import devset
+
+    def fail(*_, **__):
+        if raised == "refused":
+            raise SapsoupError("some.wav: not a WAV file")
+        if raised == "disk":
+            raise OSError(errno.ENOSPC, "No space left on device", "/data/dev")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(devset, "prepare_dev", fail)
+    result = CliRunner().invoke(main, ["dev", "prepare", str(tmp_path), "-o", str(tmp_path / "dev")])
+    assert result.exit_code == status
+    assert result.output.strip().splitlines()[-1] == line
+    assert "Traceback" not in result.output

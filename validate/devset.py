@@ -33,6 +33,7 @@ import numpy as np
 import soundfile
 
 from sapsoup.editions import audio, sapc1, sapc2_normalizer
+from sapsoup.errors import SapsoupError
 
 TARGET_RATE = audio.TARGET_RATE
 LONG_UTTERANCE_SECONDS = 30.0
@@ -42,7 +43,7 @@ SAPC2_MANIFEST_COLUMNS = ("id", "speaker", "etiology", "audio_filepath", "durati
                           "norm_text_with_disfluency", "norm_text_without_disfluency")
 
 
-class DevSetError(Exception):
+class DevSetError(SapsoupError):
     """Bad SAP input or a broken dev folder; the message names the file and the problem."""
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 import jellyfish
 
 from sapsoup.editions.sapc1 import clean as clean_hypothesis
+from sapsoup.errors import SapsoupError
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers or huggingface_hub are imported (lazily, below)
 
@@ -60,7 +61,7 @@ ENTAILMENT_LABEL = 0
 BERTSCORE_BATCH = 64  # bert_score.score's default batch, the one the organisers' call used
 
 
-class SemanticModelError(ValueError):
+class SemanticModelError(SapsoupError, ValueError):
     """A model or baseline the caller named cannot be used (missing, unreadable or the wrong kind)."""
 
 

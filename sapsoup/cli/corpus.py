@@ -32,17 +32,12 @@ def synth(output, speakers, utterances, seed, severity, force):
     console = Console(stderr=True)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True)
-    try:
-        with progress:
-            task = progress.add_task("synthesising", total=speakers * utterances)
-            summary = corpus_lib.write_corpus(
-                output, speakers=speakers, utterances=utterances, seed=seed, severity=severity,
-                force=force, on_utterance=lambda what: progress.update(task, advance=1, description=what),
-            )
-    except (corpus_lib.CorpusError, speech.SynthesisError) as error:
-        raise click.ClickException(str(error)) from error
-    except OSError as error:
-        raise click.ClickException(f"{output}: {error.strerror or error}") from error
+    with progress:
+        task = progress.add_task("synthesising", total=speakers * utterances)
+        summary = corpus_lib.write_corpus(
+            output, speakers=speakers, utterances=utterances, seed=seed, severity=severity,
+            force=force, on_utterance=lambda what: progress.update(task, advance=1, description=what),
+        )
     console.print(
         f"[green]wrote[/green] {escape(str(summary.path))}: {summary.speakers} speakers, {summary.utterances} utterances "
         f"({summary.long_utterances} over {corpus_lib.LONG_SECONDS:.0f} s), {summary.total_seconds / 60:.1f} min of audio; "

@@ -39,18 +39,13 @@ def finetune(corpus_dir, output, runs, steps, save_every, batch_size, seed, base
                                              batch_size=batch_size, seed=seed)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), console=console, transient=True)
-    try:
-        with progress:
-            task = progress.add_task("fine-tuning", total=max(runs, 0) * max(steps, 0), loss="")
-            summary = finetune_lib.finetune(
-                corpus_dir, output, settings, resume=resume, force=force,
-                on_step=lambda run, step, loss: progress.update(
-                    task, advance=1, description=f"run {run}/{runs} step {step}/{steps}", loss=f"loss {loss:.3f}"),
-            )
-    except finetune_lib.FinetuneError as error:
-        raise click.ClickException(str(error)) from error
-    except OSError as error:
-        raise click.ClickException(f"{error.filename or output}: {error.strerror or error}") from error
+    with progress:
+        task = progress.add_task("fine-tuning", total=max(runs, 0) * max(steps, 0), loss="")
+        summary = finetune_lib.finetune(
+            corpus_dir, output, settings, resume=resume, force=force,
+            on_step=lambda run, step, loss: progress.update(
+                task, advance=1, description=f"run {run}/{runs} step {step}/{steps}", loss=f"loss {loss:.3f}"),
+        )
 
     if summary.already_done:
         console.print(f"[green]already done[/green] {escape(str(summary.runs_dir))}: nothing to train", highlight=False)

@@ -37,28 +37,29 @@ def dev():
               help="Keep this random fraction of utterances up to 30 s, plus every longer one (the paper's dev subset).")
 @click.option("--seed", type=int, default=None, help="Seed of the --subset draw [default: 0].")
 def prepare(sap_dir: Path, dev_dir: Path, split: str, fraction: float | None, seed: int | None):
-    """Turn SAP-layout data (speaker JSON + WAVs) into DEV/manifest/SPLIT.{tsv,ref1,ref2,meta.tsv} and
-    DEV/data/SPLIT/*.wav (16 kHz mono). Unreadable WAVs are named and left out; the rest is prepared."""
+    """Turn SAP-layout data (speaker JSON + WAVs) into both editions' dev layout.
+
+    Writes DEV/manifest/SPLIT.{tsv,ref1,ref2,meta.tsv} (SAPC1), DEV/manifest/SPLIT.csv (SAPC2) and
+    DEV/data/SPLIT/*.wav (16 kHz mono, converted as the organisers convert). Unreadable WAVs and
+    transcripts are named and left out; the rest is prepared."""
     if seed is not None and fraction is None:
         raise click.ClickException("--seed only applies to --subset; give --subset FRACTION too")
     errors = _stderr()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=errors, transient=True) as progress:
         task = progress.add_task(f"preparing {split}", total=None)
-        try:
-            summary = devset.prepare_dev(
-                sap_dir, dev_dir, split=split, subset_fraction=fraction, seed=seed or 0,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-                warn=lambda message: errors.print(
-                    f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True
-                ),
-            )
-        except devset.DevSetError as error:
-            raise click.ClickException(str(error)) from None
+        summary = devset.prepare_dev(
+            sap_dir, dev_dir, split=split, subset_fraction=fraction, seed=seed or 0,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            warn=lambda message: errors.print(
+                f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True
+            ),
+        )
     seconds = sum(row.duration for row in summary.prepared)
     click.echo(
         f"{summary.split}: {len(summary.prepared)} utterances ({seconds / 60:.1f} min) written to {summary.dev_dir}; "
-        f"{summary.resampled} converted to 16 kHz mono, {summary.cut} cut to their #ts spans"
+        f"{summary.resampled} converted to 16 kHz mono, {summary.cut} cut to their #ts spans; "
+        f"manifest/{summary.split}.tsv with .ref1/.ref2 (SAPC1) and manifest/{summary.split}.csv (SAPC2)"
     )
     if summary.subset_fraction is not None:
         click.echo(
