@@ -60,7 +60,6 @@ def run_submission(store: Store, settings: Settings, submission_id: int, stoppin
     shutil.rmtree(workdir, ignore_errors=True)
     state = {"split": "", "last": 0.0, "started": time.monotonic(), "stage": "unpacking"}
     splits = load_splits(settings)
-    last_split = splits[-1].name if splits else ""
 
     def on_split(name: str) -> None:
         state["split"], state["stage"] = name, f"inference on {name}"
@@ -73,19 +72,15 @@ def run_submission(store: Store, settings: Settings, submission_id: int, stoppin
         if now - state["last"] < PROGRESS_EVERY_SECONDS:
             return
         state["last"] = now
-        finishing = reported is not None and reported[0] >= reported[1] and state["split"] == last_split
-        if finishing:  # the script has counted its last utterance: what follows is the scoring
-            store.set_stage(submission_id, "scoring", reported, status="scoring")
-        else:
-            store.set_stage(submission_id, f"inference on {state['split']}", reported)
+        store.set_stage(submission_id, f"inference on {state['split']}", reported)
 
     try:
         result = evaluation.evaluate_archive(
             Path(row.archive_path), splits, workdir, timeout=settings.timeout,
             max_unpacked_bytes=settings.max_unpacked_bytes, semantic_options=settings.semantic_options,
             on_split=on_split, on_tick=on_tick,
+            on_scoring=lambda: store.set_stage(submission_id, "scoring", status="scoring"),
         )  # fmt: skip
-        store.set_stage(submission_id, "scoring", status="scoring")
         evaluation.check_readable(result)
         scores = []
         for item in result.reports:

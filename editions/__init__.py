@@ -72,6 +72,25 @@ class SplitResult:
 
 
 @dataclasses.dataclass(frozen=True)
+class DevUtterance:
+    """One dev utterance as `dev prepare` hands it to each edition's manifest writer.
+
+    `spoken` holds the words of the audio that was kept: the transcript itself, or for a `#ts`
+    transcript (`timed`) the words of its spans, whose audio alone is kept. `frames` and `wav` (the
+    prepared 16 kHz WAV, relative to the dev folder) are known once the audio is converted.
+    """
+
+    id: str
+    speaker: str
+    etiology: str
+    transcript: str
+    spoken: str
+    timed: bool
+    frames: int = 0
+    wav: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class ServerRun:
     """How the server runs one split: its command, where it runs, and what it writes."""
 
@@ -103,6 +122,10 @@ class Edition:
     server_run: Callable[..., ServerRun]  # (root, split name, dev folder, work folder, python) -> ServerRun
     manifest_path: Callable[[Path, str], Path]  # (dev folder, split) -> the manifest the server runs over
     read_output: Callable[[Path, list[str], Path], list[str]]  # (output, manifest ids, manifest) -> hypotheses
+    # The dev set
+    dev_entry: Callable[[DevUtterance], tuple[str, ...]]  # what the manifest holds beyond the audio; ValueError: unusable
+    write_dev_manifest: Callable[[Path, str, Path, list[tuple[DevUtterance, tuple[str, ...]]]], list[str]]
+    # (manifest folder, split, data root, rows) -> the file names written there
     # References and scoring
     reference: Callable[[str, bool], str]  # (raw transcript, remove_parentheses) -> reference line
     dev_references: Callable[[Path, str, list[str]], tuple[list[str], list[str]]]  # (dev, split, ids) -> ref1, ref2

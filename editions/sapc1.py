@@ -51,7 +51,7 @@ from pathlib import Path
 
 import jiwer
 
-from sapsoup.editions import Edition, EditionError, ServerRun, SplitResult, UtteranceResult, nemo
+from sapsoup.editions import DevUtterance, Edition, EditionError, ServerRun, SplitResult, UtteranceResult, nemo
 
 # --------------------------------------------------------------------------------------------------
 # The organisers' data
@@ -475,6 +475,37 @@ def read_output(path: Path, ids: list[str], manifest: Path) -> list[str]:
     )
 
 
+def dev_entry(utterance: DevUtterance) -> tuple[str, str]:
+    """ref1 and ref2 of a dev utterance, made from the words of its audio.
+
+    Raises ValueError when the transcript cannot be normalised, or when a reference is empty after
+    cleaning: the organisers' scorer divides by its length and crashes on it.
+    """
+    try:
+        ref1 = " ".join(reference(utterance.spoken, remove_parentheses=False).split())
+        ref2 = " ".join(reference(utterance.spoken, remove_parentheses=True).split())
+    except ValueError as error:
+        raise ValueError(f"transcript not readable ({error})") from None
+    if not clean(ref1) or not clean(ref2):
+        raise ValueError(f"empty reference after normalisation (ref1 {ref1!r}, ref2 {ref2!r})")
+    return ref1, ref2
+
+
+def write_dev_manifest(manifest_dir: Path, split: str, data_root: Path,
+                       rows: list[tuple[DevUtterance, tuple[str, str]]]) -> list[str]:
+    """The organisers' SAPC1 layout: a wav2vec-style `SPLIT.tsv` (first line the data root, then
+    `SPLIT/<id>.wav<TAB>frames`) and one reference a line in `SPLIT.ref1` / `SPLIT.ref2`."""
+    files = {
+        f"{split}.tsv": [str(data_root)] + [f"{split}/{u.id}.wav\t{u.frames}" for u, _ in rows],
+        f"{split}.ref1": [entry[0] for _, entry in rows],
+        f"{split}.ref2": [entry[1] for _, entry in rows],
+    }
+    for name, lines in files.items():
+        with open(Path(manifest_dir) / name, "w", encoding="utf-8", newline="\n") as handle:
+            handle.writelines(line + "\n" for line in lines)
+    return list(files)
+
+
 def dev_references(dev_dir: Path, split: str, ids: list[str]) -> tuple[list[str], list[str]]:
     """ref1 and ref2 as `dev prepare` writes them (DEV/manifest/SPLIT.ref1, .ref2), one line per id."""
     sides = []
@@ -516,6 +547,8 @@ EDITION = Edition(
     server_run=server_run,
     manifest_path=manifest_path,
     read_output=read_output,
+    dev_entry=dev_entry,
+    write_dev_manifest=write_dev_manifest,
     reference=reference,
     dev_references=dev_references,
     score=score_raw,

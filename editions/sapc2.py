@@ -33,12 +33,13 @@ Where sapsoup departs from their code, on purpose:
 
 import ast
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 
-from sapsoup.editions import Edition, EditionError, ServerRun, SplitResult, UtteranceResult, sapc2_normalizer
+from sapsoup.editions import DevUtterance, Edition, EditionError, ServerRun, SplitResult, UtteranceResult, sapc2_normalizer
 from sapsoup.editions.sclite import CORRECT, DELETION, INSERTION, SUBSTITUTION, AlignedPair, align
 
 UNKNOWN = "unk"
@@ -220,6 +221,8 @@ PINNED_PACKAGES = (
 MANIFEST_ID = "id"
 MANIFEST_AUDIO = "audio_filepath"
 REFERENCE_COLUMNS = ("norm_text_with_disfluency", "norm_text_without_disfluency")
+# The organisers' manifest: their utils/manifest.py writes the first six columns, normalize_ref.py two more.
+MANIFEST_COLUMNS = ("id", "speaker", "etiology", "audio_filepath", "duration", "text", *REFERENCE_COLUMNS)
 OUTPUT_HEADER = ["id", "raw_hypos"]
 REPLAY_NOTES = (
     "Model.predict gets the local dev WAV paths; the CSV is written by sapsoup's stand-in for the ingestion program",
@@ -316,6 +319,51 @@ def read_output(path: Path, ids: list[str], manifest: Path) -> list[str]:
     return [by_id[uid] for uid in ids]
 
 
+def manifest_text(utterance: DevUtterance) -> str:
+    """The manifest's `text` column: the transcript as the organisers' preprocessing leaves it.
+
+    They strip it, drop a leading `#dis` line and delete (not replace) every newline. For a `#ts`
+    transcript, whose audio is cut to its spans, the text is the spans' words, so text and audio agree.
+    """
+    if utterance.timed:
+        return utterance.spoken
+    text = re.sub(r"^#dis\s*\n", "", utterance.transcript.strip(), count=1)
+    return text.replace("\n", "")
+
+
+def dev_entry(utterance: DevUtterance) -> tuple[str, str, str]:
+    """The manifest's text and its two normalised references.
+
+    A reference may normalise to nothing ("Mhm." is a filler to SAPC2): the organisers keep such a
+    row, and their scorer counts a hypothesis's words against it, so it stays. Raises ValueError when
+    a reference cannot be normalised at all.
+    """
+    text = manifest_text(utterance)
+    try:
+        return (text, *(sapc2_normalizer.reference(text, remove_parentheses=remove) for remove in (False, True)))
+    except ValueError as error:
+        raise ValueError(f"SAPC2 reference not readable ({error})") from error
+
+
+def write_dev_manifest(manifest_dir: Path, split: str, data_root: Path,
+                       rows: list[tuple[DevUtterance, tuple[str, str, str]]]) -> list[str]:
+    """`SPLIT.csv` as the organisers' last writer (`csv.DictWriter`, excel dialect) leaves it: CRLF
+    line ends, fields quoted only where they hold a comma, a quote or a line break.
+
+    `audio_filepath` is relative to the dev folder, which is what their `local_decode.py --data-root`
+    and `evaluate.sh`'s DATA_ROOT expect; `duration` is written as Python writes the float
+    frames / 16000, as their pandas does.
+    """
+    name = f"{split}.csv"
+    with open(Path(manifest_dir) / name, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(MANIFEST_COLUMNS)
+        for utterance, entry in rows:
+            writer.writerow([utterance.id, utterance.speaker, utterance.etiology, utterance.wav,
+                             repr(utterance.frames / 16000), *entry])
+    return [name]
+
+
 def dev_references(dev_dir: Path, split: str, ids: list[str]) -> tuple[list[str], list[str]]:
     """The two normalised references of every id, from the SAPC2 manifest that `dev prepare` writes."""
     path = manifest_path(dev_dir, split)
@@ -371,6 +419,8 @@ EDITION = Edition(
     server_run=server_run,
     manifest_path=manifest_path,
     read_output=read_output,
+    dev_entry=dev_entry,
+    write_dev_manifest=write_dev_manifest,
     reference=sapc2_normalizer.reference,
     dev_references=dev_references,
     score=score_raw,

@@ -19,7 +19,6 @@ optionally `SAP_DIR/splits.json` ({"train": [...], "dev": [...]}, speaker or utt
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -32,15 +31,13 @@ from typing import Callable
 import numpy as np
 import soundfile
 
-from sapsoup.editions import audio, sapc1, sapc2_normalizer
+from sapsoup import editions
+from sapsoup.editions import DevUtterance, audio, sapc1
 from sapsoup.errors import SapsoupError
 
 TARGET_RATE = audio.TARGET_RATE
 LONG_UTTERANCE_SECONDS = 30.0
 META_COLUMNS = ("id", "speaker", "etiology", "category", "duration")
-# The organisers' SAPC2 manifest: utils/manifest.py writes the first six, normalize_ref.py adds two.
-SAPC2_MANIFEST_COLUMNS = ("id", "speaker", "etiology", "audio_filepath", "duration", "text",
-                          "norm_text_with_disfluency", "norm_text_without_disfluency")
 
 
 class DevSetError(SapsoupError):
@@ -309,19 +306,6 @@ def span_overruns(utterance: SapUtterance) -> tuple[list[tuple[float, float]], f
     return ([] if spans is None else audio.overruns(spans, frames)), frames / TARGET_RATE
 
 
-def sapc2_text(utterance: SapUtterance) -> str:
-    """The `text` column of the organisers' SAPC2 manifest for this utterance.
-
-    Their preprocessing strips the transcript, drops a leading `#dis` line and deletes (does not
-    replace) every newline. For a `#ts` transcript, whose audio is cut as SAPC1 cut it, the text is
-    the spans' words joined, so text and audio still agree.
-    """
-    if parse_timed_transcript(utterance.transcript) is not None:
-        return spoken_text(utterance.transcript)
-    text = re.sub(r"^#dis\s*\n", "", utterance.transcript.strip(), count=1)
-    return text.replace("\n", "")
-
-
 # ---------------------------------------------------------------------------------------------
 # The subset of the paper
 
@@ -372,7 +356,8 @@ def prepare_dev(
         left_out.append(LeftOut(utterance.id, path, reason))
         warn(f"{path}: {utterance.id}: {reason}; left out")
 
-    usable: list[tuple[SapUtterance, str, str, list[str]]] = []  # with SAPC1's ref1, ref2 and SAPC2's columns
+    known = editions.all_editions()
+    usable: list[tuple[SapUtterance, DevUtterance, list[tuple[str, ...]]]] = []  # with each edition's entry
     durations: list[float] = []
     for utterance in utterances:
         try:
@@ -381,18 +366,10 @@ def prepare_dev(
             leave_out(utterance, utterance.wav_path, str(error))
             continue
         try:
-            text = spoken_text(utterance.transcript)
-            ref1 = _one_line(sapc1.reference(text, remove_parentheses=False))
-            ref2 = _one_line(sapc1.reference(text, remove_parentheses=True))
-        except ValueError as error:
-            leave_out(utterance, utterance.json_path, f"transcript not readable ({error})")
-            continue
-        if not sapc1.clean(ref1) or not sapc1.clean(ref2):
-            # The organisers' SAPC1 scorer divides by the reference length and crashes on these.
-            leave_out(utterance, utterance.json_path, f"empty reference after normalisation (ref1 {ref1!r}, ref2 {ref2!r})")
-            continue
-        try:
-            sapc2_columns = sapc2_text_columns(utterance)
+            timed = parse_timed_transcript(utterance.transcript) is not None
+            prepared = DevUtterance(utterance.id, _one_line(utterance.speaker), _one_line(utterance.etiology),
+                                    utterance.transcript, spoken_text(utterance.transcript), timed)
+            entries = [edition.dev_entry(prepared) for edition in known]
         except ValueError as error:
             leave_out(utterance, utterance.json_path, str(error))
             continue
@@ -400,7 +377,7 @@ def prepare_dev(
         for start, end in overruns:
             warn(f"{utterance.json_path}: {utterance.id}: #ts span {start}-{end} s ends after the audio "
                  f"({whole:.3f} s); cut at its end, as the organisers' preprocessing cuts it")
-        usable.append((utterance, ref1, ref2, sapc2_columns))
+        usable.append((utterance, prepared, entries))
         durations.append(seconds)
     available = len(utterances)
 
@@ -420,11 +397,9 @@ def prepare_dev(
         wav_dir = staging / "data" / split
         wav_dir.mkdir(parents=True)
         rows: list[MetaRow] = []
-        csv_rows: list[list[str]] = []
-        manifest_lines = [str(data_root)]
-        ref1_lines, ref2_lines = [], []
+        written: list[tuple[DevUtterance, list[tuple[str, ...]]]] = []
         resampled = cut = 0
-        for done, (utterance, ref1, ref2, sapc2_columns) in enumerate(usable):
+        for done, (utterance, prepared, entries) in enumerate(usable):
             if on_progress:
                 on_progress(done, len(usable))
             try:
@@ -434,15 +409,13 @@ def prepare_dev(
                 leave_out(utterance, utterance.wav_path, reason)
                 continue
             audio.write_wav(wav_dir / f"{utterance.id}.wav", samples)
-            manifest_lines.append(f"{split}/{utterance.id}.wav\t{len(samples)}")
-            ref1_lines.append(ref1)
-            ref2_lines.append(ref2)
+            prepared = dataclasses.replace(prepared, frames=len(samples), wav=f"data/{split}/{utterance.id}.wav")
+            written.append((prepared, entries))
             rows.append(
                 MetaRow(utterance.id, utterance.speaker, utterance.etiology, utterance.category, len(samples) / TARGET_RATE)
             )
             resampled += was_converted
             cut += was_cut
-            csv_rows.append(sapc2_manifest_row(utterance, split, len(samples), sapc2_columns))
         if on_progress:
             on_progress(len(usable), len(usable))
         if not rows:
@@ -452,10 +425,10 @@ def prepare_dev(
             raise DevSetError(f"{sap_dir}: no utterance of split {split!r} could be prepared")
 
         manifest = staging / "manifest"
-        _write_lines(manifest / f"{split}.tsv", manifest_lines)
-        _write_lines(manifest / f"{split}.ref1", ref1_lines)
-        _write_lines(manifest / f"{split}.ref2", ref2_lines)
-        _write_sapc2_manifest(manifest / f"{split}.csv", csv_rows)
+        names = [f"{split}.meta.tsv"]
+        for number, edition in enumerate(known):
+            names += edition.write_dev_manifest(manifest, split, data_root,
+                                                [(prepared, entries[number]) for prepared, entries in written])
         _write_lines(
             manifest / f"{split}.meta.tsv",
             ["\t".join(META_COLUMNS)]
@@ -469,8 +442,8 @@ def prepare_dev(
         if final_data.exists():
             os.replace(final_data, staging / "previous-data")
         os.replace(wav_dir, final_data)
-        for suffix in (".tsv", ".ref1", ".ref2", ".meta.tsv", ".csv"):
-            os.replace(manifest / f"{split}{suffix}", dev_dir / "manifest" / f"{split}{suffix}")
+        for name in names:
+            os.replace(manifest / name, dev_dir / "manifest" / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -486,43 +459,6 @@ def prepare_dev(
         subset_long=subset_long,
         replaced_existing=replaced,
     )
-
-
-def sapc2_text_columns(utterance: SapUtterance) -> list[str]:
-    """The SAPC2 manifest's `text` and its two normalised references for one utterance.
-
-    A reference may normalise to nothing ("Mhm." is a filler to SAPC2): the organisers keep such a
-    row, and their scorer counts a hypothesis's words against it, so it stays. Raises ValueError when
-    a reference cannot be normalised at all.
-    """
-    text = sapc2_text(utterance)
-    references = []
-    for remove_parentheses in (False, True):
-        try:
-            references.append(sapc2_normalizer.reference(text, remove_parentheses=remove_parentheses))
-        except ValueError as error:
-            raise ValueError(f"SAPC2 reference not readable ({error})") from error
-    return [text, *references]
-
-
-def sapc2_manifest_row(utterance: SapUtterance, split: str, n_frames: int, columns: list[str]) -> list[str]:
-    """One row of manifest/SPLIT.csv, in SAPC2_MANIFEST_COLUMNS order (`columns` from `sapc2_text_columns`).
-
-    `audio_filepath` is relative to the dev folder, which is what the organisers' `local_decode.py
-    --data-root` and `evaluate.sh`'s DATA_ROOT expect; `duration` is written as Python writes the
-    float frames / 16000, as their pandas does.
-    """
-    return [utterance.id, utterance.speaker, utterance.etiology, f"data/{split}/{utterance.id}.wav",
-            repr(n_frames / TARGET_RATE), *columns]
-
-
-def _write_sapc2_manifest(path: Path, rows: list[list[str]]) -> None:
-    """The CSV as the organisers' last writer (`csv.DictWriter`, excel dialect) leaves it: CRLF line
-    ends, fields quoted only where they hold a comma, a quote or a line break."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SAPC2_MANIFEST_COLUMNS)
-        writer.writerows(rows)
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:

@@ -146,14 +146,21 @@ def evaluate_archive(
     raw_output: bool = False,
     on_split: Callable[[str], None] | None = None,
     on_tick: Callable[[tuple[int, int] | None], None] | None = None,
+    on_scoring: Callable[[], None] | None = None,
 ) -> Evaluation:
-    """Run ARCHIVE on every split as the server would, and score it with its edition's rules."""
+    """Run ARCHIVE on every split as the server would, and score it with its edition's rules.
+
+    `on_split` is told each split as its inference starts, `on_tick` the script's own progress
+    counter while it runs, and `on_scoring` when every split has run and scoring begins.
+    """
     replay = server.replay_archive(
         archive, splits, workdir, name=name, timeout=timeout, max_unpacked_bytes=max_unpacked_bytes,
         raw_output=raw_output, on_split=on_split, on_tick=on_tick,
     )  # fmt: skip
     timings = list(replay.timings)
     edition = replay.layout.edition
+    if on_scoring:
+        on_scoring()
     reports, unreadable = [], {}
     for split in splits:
         run = replay.runs[split.name]
