@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Dict, List, Optional, Union
 
 import torch
+from sapsoup.submission.decoding import DecodingSettings
 
 from sapsoup import editions
 from sapsoup.atomic import atomic_path
 from sapsoup.errors import SapsoupError
-from sapsoup.submission.decoding import DecodingSettings
 
 from .pytorch_file import record_data_start
 
@@ -380,7 +380,7 @@ def manifest_json(
 def build_archive(
     model: str,
     out: str,
-    target: str = "sapc1",
+    target: str = editions.DEFAULT,
     decoding: DecodingSettings = DecodingSettings(),
     postprocess: Optional[Dict] = None,
     provenance: Optional[Dict] = None,

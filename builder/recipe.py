@@ -31,6 +31,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from sapsoup import editions
 from sapsoup.errors import SapsoupError
 
 from .archive import TARGETS, DecodingSettings
@@ -57,7 +58,7 @@ class Recipe:
     weights: Optional[List[float]] = None
     normalize: bool = True
     dtype: str = "fp16"
-    target: str = "sapc1"
+    target: str = editions.DEFAULT
     decoding: DecodingSettings = field(default_factory=DecodingSettings)
     postprocess: Dict = field(default_factory=dict)  # PostprocessOptions.to_dict()
 
@@ -111,7 +112,7 @@ def parse_recipe(path: str, data: Dict) -> Recipe:
     _check_keys(path, model, MODEL_KEYS, "model.")
     _check_keys(path, decoding, DECODING_KEYS, "decoding.")
 
-    target = data.get("target", "sapc1")
+    target = data.get("target", editions.DEFAULT)
     if target not in TARGETS:
         raise RecipeError(f"{path}: target {target!r} is not one of {', '.join(TARGETS)}")
 
@@ -186,7 +187,7 @@ def load_recipe(path: str) -> Recipe:
 
 def model_recipe(
     model: str,
-    target: str = "sapc1",
+    target: str = editions.DEFAULT,
     decoding: DecodingSettings = DecodingSettings(),
     postprocess: Optional[Dict] = None,
     dtype: str = "fp16",

@@ -16,13 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sapsoup.challenge import leaderboard, rendering
+from sapsoup.challenge.service import Platform, QuotaError, compare
+from sapsoup.challenge.settings import ChallengeError, Settings
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sapsoup import editions
-from sapsoup.challenge import leaderboard, rendering
-from sapsoup.challenge.service import Platform, QuotaError, compare
-from sapsoup.challenge.settings import ChallengeError, Settings
 from sapsoup.errors import SapsoupError
 
 HERE = Path(__file__).resolve().parent
@@ -73,13 +73,14 @@ def create_app(settings: Settings, start_workers: bool = True) -> FastAPI:
     # --- pages
 
     @app.get("/")
-    def leaderboard_page(request: Request, sort_sapc1: str | None = None, sort_sapc2: str | None = None):
+    def leaderboard_page(request: Request):
+        sorts = {name: request.query_params.get(f"sort_{name}") for name in editions.NAMES}  # one board each
         submissions = platform.store.all()
-        boards = leaderboard.boards(submissions, settings.splits, {"sapc1": sort_sapc1, "sapc2": sort_sapc2})
+        boards = leaderboard.boards(submissions, settings.splits, sorts)
         waiting = sum(1 for s in submissions if s.status == "submitted")
         running = sum(1 for s in submissions if s.status in ("running", "scoring"))
         return page(request, "leaderboard.html", boards=boards, waiting=waiting, running=running,
-                    sorts={"sapc1": sort_sapc1, "sapc2": sort_sapc2})
+                    sorts=sorts)
 
     @app.get("/submit")
     def submit_form(request: Request):

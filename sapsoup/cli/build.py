@@ -5,8 +5,16 @@ import os
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from sapsoup import editions
 from sapsoup.builder.archive import TARGETS, DecodingSettings, files_table
 from sapsoup.builder.build import build_submission
 from sapsoup.builder.recipe import load_recipe, model_recipe
@@ -69,7 +77,7 @@ def build(recipe, model, out, target, beam_size, postprocess_settings, dtype, fo
     if recipe:
         plan = load_recipe(recipe)
     else:
-        plan = model_recipe(model, target or "sapc1", dtype=dtype or "fp16")
+        plan = model_recipe(model, target or editions.DEFAULT, dtype=dtype or "fp16")
     overrides = {}
     if target:
         overrides["target"] = target
