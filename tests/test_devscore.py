@@ -41,7 +41,22 @@ def write_dev(folder, utterances, split="dev"):
         meta.append(f"{name}\tS1\tParkinson's Disease\tNovel Sentences\t{len(audio) / RATE:.3f}")
     for suffix, lines in ((".tsv", tsv), (".ref1", ref1), (".ref2", ref2), (".meta.tsv", meta)):
         (folder / "manifest" / f"{split}{suffix}").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    write_sapc2_manifest(folder, split, [(f"u{i:03d}", text) for i, (text, _) in enumerate(utterances)])
     return folder
+
+
+def write_sapc2_manifest(folder, split, rows):
+    """DEV/manifest/SPLIT.csv, the SAPC2 manifest, with both normalised references of each (id, text)."""
+    import csv
+
+    from sapsoup.editions import sapc2_normalizer
+
+    with open(Path(folder) / "manifest" / f"{split}.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "audio_filepath", "norm_text_with_disfluency", "norm_text_without_disfluency"])
+        for uid, text in rows:
+            writer.writerow([uid, f"{split}/{uid}.wav", sapc2_normalizer.reference(text, False),
+                             sapc2_normalizer.reference(text, True)])
 
 
 @pytest.fixture(scope="module")
@@ -251,14 +266,27 @@ def test_a_single_candidates_score_is_cached_and_reused(tiny_en_pt, dev, tmp_pat
     assert again == scored
 
 
-def test_the_cache_key_changes_with_weights_dev_set_and_decoding_options():
-    base = devscore.cache_key("w", "d", devscore.ScoringOptions())
-    assert devscore.cache_key("w2", "d", devscore.ScoringOptions()) != base
-    assert devscore.cache_key("w", "d2", devscore.ScoringOptions()) != base
-    assert devscore.cache_key("w", "d", devscore.ScoringOptions(beam_size=5)) != base
-    assert devscore.cache_key("w", "d", devscore.ScoringOptions(weights_dtype="fp16")) != base
-    assert devscore.cache_key("w", "d", devscore.ScoringOptions(postprocess={"numbers": False})) != base
-    assert devscore.cache_key("w", "d", devscore.ScoringOptions(batch_size=1)) == base  # same text
+def test_the_cache_key_changes_with_weights_dev_set_edition_and_decoding_options():
+    from sapsoup.submission.decoding import DecodingSettings
+
+    options = devscore.ScoringOptions()
+    base = devscore.cache_key("w", "d", options, "sapc1")
+    assert devscore.cache_key("w2", "d", options, "sapc1") != base
+    assert devscore.cache_key("w", "d2", options, "sapc1") != base
+    assert devscore.cache_key("w", "d", options, "sapc2") != base
+    assert devscore.cache_key("w", "d", devscore.ScoringOptions(DecodingSettings(beam_size=5)), "sapc1") != base
+    assert devscore.cache_key("w", "d", devscore.ScoringOptions(DecodingSettings(length_penalty=1.0)), "sapc1") != base
+    assert devscore.cache_key("w", "d", devscore.ScoringOptions(weights_dtype="fp16"), "sapc1") != base
+    assert devscore.cache_key("w", "d", devscore.ScoringOptions(postprocess={"numbers": False}), "sapc1") != base
+    assert devscore.cache_key("w", "d", devscore.ScoringOptions(batch_size=1), "sapc1") == base  # same text
+
+
+def test_the_scoring_options_hold_the_archives_decoding_settings_and_its_length_penalty():
+    from sapsoup.submission.decoding import LENGTH_PENALTY, DecodingSettings
+
+    options = devscore.ScoringOptions()
+    assert options.decoding == DecodingSettings() and options.decoding.length_penalty == LENGTH_PENALTY
+    assert options.key_dict()["decoding"] == DecodingSettings().to_dict()
 
 
 def test_a_damaged_cache_entry_is_a_miss_not_a_score(tmp_path):
@@ -286,10 +314,42 @@ def test_a_merge_is_scored_as_it_will_be_written(dev):
     assert tensors["model.encoder.embed_positions.weight"].item() == 1.0 + 2**-20  # kept fp32 when written
 
 
-def test_two_workers_give_exactly_the_text_of_one(tiny, dev):
-    from test_submission_runs import one_thread
+# ----------------------------------------------------------------------------- the editions
 
-    with one_thread():  # one thread per worker below, so every sum runs in the same order
-        alone = devscore.score_model(tiny, dev, devscore.ScoringOptions(workers=1))
-        split = devscore.score_model(tiny, dev, devscore.ScoringOptions(workers=2))
-    assert split.hypotheses == alone.hypotheses and split.wer == alone.wer
+
+def test_sapc2_dev_scores_are_the_editions_cer_then_wer_of_the_post_processed_lines(dev):
+    from sapsoup.editions import sapc2
+
+    dev2 = devscore.load_dev(dev.split.dev_dir, "dev", "sapc2")
+    lines = ["the weather is nice", "", "she reads a book every night", "wrong words"]
+    result = devscore.score_lines(lines, dev2)
+    expected = sapc2.EDITION.score(lines, dev2.ref1, dev2.ref2)
+    assert result.metric == "CER" and list(result.rates) == ["CER", "WER"]
+    assert result.rate == expected.rates["CER"] and result.rates == expected.rates
+    assert result.utterance_errors == [u.errors for u in expected.utterances]  # characters, per utterance
+    assert dev2.fingerprint != dev.fingerprint and dev2.metrics == ("CER", "WER") and dev.metrics == ("WER",)
+
+
+def test_each_utterances_length_bound_is_its_longer_reference_in_the_primary_metrics_units(dev):
+    dev2 = devscore.load_dev(dev.split.dev_dir, "dev", "sapc2")
+    assert dev.bounds == [float(max(len(a.split()), len(b.split()))) for a, b in zip(dev.ref1, dev.ref2)]
+    assert dev2.bounds == [float(max(len(a), len(b))) for a, b in zip(dev2.ref1, dev2.ref2)]  # characters
+
+
+def test_an_unk_reference_has_no_length_bound_since_the_hypothesis_can_lengthen_it():
+    from sapsoup.editions import sapc2
+
+    bounds = devscore.length_bounds(sapc2.EDITION, ["i saw unk there", "a b"], ["i saw unk there", "a b c"])
+    assert bounds == [None, 5.0]
+    longer = sapc2.EDITION.score(["i saw elephants there"], ["i saw unk there"], ["i saw unk there"])
+    assert longer.utterances[0].length > len("i saw unk there")  # why: `unk` became the hypothesis' word
+
+
+def test_a_missing_sapc2_manifest_is_an_error_naming_it(dev, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(dev.split.dev_dir, copy)
+    (copy / "manifest" / "dev.csv").unlink()
+    with pytest.raises(devscore.DevScoreError, match=r"dev\.csv: missing"):
+        devscore.load_dev(copy, "dev", "sapc2")

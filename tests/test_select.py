@@ -26,13 +26,21 @@ TARGET = 1.0
 
 @dataclass
 class Result:
-    wer: float
-    wer_long: float = None
+    rate: float
+    rate_long: float = None
     seconds: float = 0.0
+
+    @property
+    def rates(self):
+        return {"WER": self.rate}
 
 
 class StandInScorer:
-    """WER = 10 x |mean of PROBE in the merge - TARGET|; records every model it was asked to score."""
+    """WER = 10 x |mean of PROBE in the merge - TARGET|; records every model it was asked to score.
+
+    It always scores the whole (imaginary) dev set: `must_beat` is heard and ignored."""
+
+    metric, metrics = "WER", ("WER",)
 
     def __init__(self, fail_after=None):
         self.merges, self.singles, self.fail_after = [], [], fail_after
@@ -41,7 +49,7 @@ class StandInScorer:
         if self.fail_after is not None and len(self.merges) + len(self.singles) >= self.fail_after:
             raise KeyboardInterrupt("interrupted")
 
-    def evaluate(self, shape, tensors, label=""):
+    def evaluate(self, shape, tensors, label="", must_beat=None, guide=None):
         self._tick()
         value = float(tensors[PROBE].mean())
         self.merges.append(value)
@@ -77,8 +85,8 @@ def test_smact_keeps_a_candidate_only_when_the_merge_wer_strictly_drops(tmp_path
     paths = [candidate(tmp_path, f"c{i}", v, seed=i) for i, v in enumerate(values)]
     trace, _, _ = run_select(paths, "smact", tmp_path)
     assert [s.decision for s in trace.steps] == ["start", "keep", "drop", "drop"]
-    assert [s.wer for s in trace.steps] == [10.0, 0.0, 10.0, 0.0]
-    assert trace.selected == paths[:2] and trace.wer == 0.0
+    assert [s.rate for s in trace.steps] == [10.0, 0.0, 10.0, 0.0]
+    assert trace.selected == paths[:2] and trace.rate == 0.0 and trace.metric == "WER"
 
 
 def test_smact_scans_candidates_in_the_order_given(tmp_path):
@@ -96,7 +104,7 @@ def test_greedy_scores_each_candidate_alone_then_scans_best_first(tmp_path):
     assert trace.order == [paths[1], paths[3], paths[2], paths[0]]
     # c1 alone 1.0; +c3 -> mean 1.0, WER 0 (keep); +c2 -> 3.5/3, WER 1.67 (drop); +c0 -> 5/3 (drop)
     assert [s.decision for s in trace.steps] == ["start", "keep", "drop", "drop"]
-    assert [s.own_wer for s in trace.steps] == [1.0, 1.0, 5.0, 20.0]
+    assert [s.own_rate for s in trace.steps] == [1.0, 1.0, 5.0, 20.0]
     assert trace.selected == [paths[1], paths[3]]
 
 
@@ -179,7 +187,7 @@ def test_incompatible_candidates_are_refused_before_anything_is_scored(tmp_path)
 def test_the_plot_draws_wer_against_the_number_of_merged_models(tmp_path):
     paths = [candidate(tmp_path, f"c{i}", v, seed=i) for i, v in enumerate([0.0, 2.0, 4.0])]
     trace, _, _ = run_select(paths, "smact", tmp_path, with_singles=True)
-    assert all(s.own_wer is not None for s in trace.steps)
+    assert all(s.own_rate is not None for s in trace.steps)
     selection.plot_trace(trace, str(tmp_path / "trace.png"))
     assert (tmp_path / "trace.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -200,7 +208,8 @@ def test_select_command_writes_the_merge_with_its_trace_and_reuses_cached_scores
     assert result.exit_code == 0, result.output
     recorded = json.loads(open(trace).read())
     assert [s["decision"] for s in recorded["steps"]] == ["start", "drop"]
-    assert recorded["steps"][0]["wer"] == recorded["steps"][1]["wer"] == recorded["wer"]
+    assert recorded["steps"][0]["rate"] == recorded["steps"][1]["rate"] == recorded["rate"]
+    assert recorded["metric"] == "WER" and recorded["metrics"] == ["WER"]
     assert recorded["selected"] == [tiny_en_hf]
     provenance = json.loads(open(str(tmp_path / "soup.merge.json")).read())
     assert provenance["method"] == "smact" and provenance["selection"]["selected"] == [tiny_en_hf]

@@ -5,11 +5,25 @@ the inner loop of `sapsoup select`. What it scores must be what the validator re
 archive, so it takes nothing of its own: audio is read with the archive's `decoding.read_audio`,
 silent files are skipped as the archive skips them, transcripts come from the archive's decoding
 (`decoding.transcribe_many`, batched but giving the text of one-at-a-time long-form `transcribe`),
-lines are post-processed as the archive's `inference.py` does, and scored with the validator's
-SAPC1 rules (`editions.sapc1.score_sapc1`).
+lines are post-processed as the archive's `inference.py` does, and scored by the challenge
+edition's own rules (`Edition.score` against `Edition.dev_references`), primary metric first.
 
-Single-candidate scores are cached on disk by (weights hash, dev-set fingerprint, options), so a
-re-run, or a second strategy over the same candidates, does not decode them again.
+Early rejection. A selection step only needs to know whether a trial merge beats the current best
+rate. Each utterance adds non-negative errors and at most the longer of its two references'
+lengths to the split's sums, so after some utterances are scored, `100 * errors so far / (length so
+far + the longest the rest could add)` is a lower bound on the final rate. Once that bound reaches
+the rate to beat, the trial cannot win, and the rest of its pass is not decoded. Utterances are
+decoded in chunks, the current best model's worst utterances first, so the bound rises early; the
+order changes how much is decoded, never a decision. An utterance whose scored length depends on
+the hypothesis (SAPC2's `unk` rule rewrites a reference `unk` into the hypothesis' word) has no
+such bound and is always decoded before the first check.
+
+Several processes (`torchrun`, or `--workers` on one machine) run the same selection in step: each
+decodes its share of every chunk on its own device, the texts are gathered on every rank, and every
+rank scores and decides alike; only rank 0 reads and writes files.
+
+Single-candidate scores are cached on disk by (weights hash, dev-set fingerprint, edition,
+options), so a re-run, or a second strategy over the same candidates, does not decode them again.
 """
 
 from __future__ import annotations
@@ -21,75 +35,120 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
+from sapsoup.errors import SapsoupError
 from sapsoup.validate import devset
 from sapsoup.validate.devset import LONG_UTTERANCE_SECONDS, DevSplit
 
-from sapsoup.errors import SapsoupError
-
-CACHE_VERSION = 1  # bump when a change in decoding or scoring makes old cached scores wrong
+CACHE_VERSION = 2  # bump when a change in decoding or scoring makes old cached scores wrong
+SAMPLE_RATE = 16000
 
 
 class DevScoreError(SapsoupError):
     """The dev split cannot be scored; the message names the file and the problem."""
 
 
+def _default_decoding():
+    from sapsoup.submission.decoding import DecodingSettings
+
+    return DecodingSettings()
+
+
 @dataclass(frozen=True)
 class ScoringOptions:
     """Everything that changes the transcripts or their score (the cache key) plus the batch size.
 
-    The batch size and the number of workers are not part of the key: a batch gives the same text as
-    one utterance at a time, wherever it runs.
+    `decoding` is the archive's own `DecodingSettings` record (beam size, length penalty), so the
+    settings selection decodes with are the ones the archive ships. The batch size is not part of
+    the key: a batch gives the same text as one utterance at a time, wherever it runs.
     `postprocess` is `PostprocessOptions.to_dict()`; None means the defaults.
     """
 
-    beam_size: Optional[int] = None
-    length_penalty: float = 0.6
+    decoding: Any = field(default_factory=_default_decoding)
     postprocess: Optional[dict] = None
     weights_dtype: str = "fp32"  # the dtype the model is written in; it is scored as written
     batch_size: int = 8
-    workers: int = 1  # processes sharing the dev set (torch.distributed); the text does not change
 
     def key_dict(self) -> dict:
         from sapsoup.postprocess import PostprocessOptions
 
         options = PostprocessOptions.from_dict(self.postprocess) if self.postprocess else PostprocessOptions()
         return {
-            "beam_size": self.beam_size,
-            "length_penalty": float(self.length_penalty),
+            "decoding": self.decoding.to_dict(),
             "postprocess": options.to_dict(),
             "weights_dtype": self.weights_dtype,
-            "scorer": "sapc1",
             "version": CACHE_VERSION,
         }
 
 
 @dataclass
 class DevData:
-    """A prepared split with its audio in memory (16 kHz mono float32), read once per selection."""
+    """A prepared split with its audio in memory (16 kHz mono float32) and one edition's references.
+
+    `bounds[i]` is the most utterance i can add to the primary metric's denominator (the longer of
+    its two references, in the metric's units), or None when its length depends on the hypothesis.
+    """
 
     split: DevSplit
     audios: list
     fingerprint: str
+    edition: Any  # sapsoup.editions.Edition
+    ref1: list
+    ref2: list
+    bounds: list
+    silent: list  # files the archive does not decode (no speech): "" at no cost
+    metrics: tuple = ()  # the text metrics the edition's score gives, primary first (SAPC1's SEM is not one)
 
     @property
     def durations(self) -> list[float]:
-        return [len(audio) / 16000 for audio in self.audios]
+        return [len(audio) / SAMPLE_RATE for audio in self.audios]
+
+    @property
+    def metric(self) -> str:
+        return self.edition.metrics[0]
+
+    @property
+    def long_indices(self) -> list[int]:
+        return [i for i, row in enumerate(self.split.meta) if row.duration >= LONG_UTTERANCE_SECONDS]
 
 
 @dataclass
 class DevResult:
-    """One model's score on one split: SAPC1 WER overall and on utterances of 30 s or more."""
+    """One model's score on one split under one edition.
 
-    wer: float
-    errors: float
-    words: float
-    wer_long: Optional[float]  # None when the split has no utterance of 30 s or more
+    `rates` holds every text metric in percent, primary first; `rate` is the primary one and
+    `rate_long` the primary rate over utterances of 30 s or more (None when there are none).
+    `utterance_errors`/`utterance_lengths` are each utterance's primary counts, in manifest order.
+    A pass stopped by early rejection has `rejected_after` = the number of utterances scored,
+    `rate` = None, empty `rates`, and `bound` = the lower bound on its rate that stopped it.
+    """
+
+    edition: str
+    metric: str
+    rates: dict
+    rate: Optional[float]
+    rate_long: Optional[float]
     n_utterances: int
     n_long: int
-    hypotheses: list[str] = field(default_factory=list)  # post-processed, one per utterance
+    hypotheses: list = field(default_factory=list)  # post-processed, one per utterance ("" where not decoded)
+    utterance_errors: list = field(default_factory=list)
+    utterance_lengths: list = field(default_factory=list)
+    utterances_decoded: int = 0  # utterances run through the model (silent files are not)
+    audio_seconds: float = 0.0  # their audio
+    rejected_after: Optional[int] = None
+    bound: Optional[float] = None
+    warnings: list = field(default_factory=list)
     seconds: float = 0.0  # decoding and scoring time
+
+    @property
+    def wer(self) -> Optional[float]:
+        """The WER in percent (SAPC1's primary metric, SAPC2's second); None when not computed."""
+        return self.rates.get("WER")
+
+    @property
+    def wer_long(self) -> Optional[float]:
+        return self.rate_long if self.metric == "WER" else None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -99,37 +158,156 @@ class DevResult:
         return cls(**data)
 
 
+# ----------------------------------------------------------------------------- the processes
+
+
+@dataclass(frozen=True)
+class Ranks:
+    """The processes that share the dev set: this one's rank and how many there are (1: alone)."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def is_writer(self) -> bool:
+        """Only rank 0 reads and writes files and prints, so N processes leave one result."""
+        return self.rank == 0
+
+    def gather(self, items: list) -> list:
+        """Every rank's `items`, in rank order, on every rank."""
+        if self.size == 1:
+            return [items]
+        import torch.distributed as distributed
+
+        gathered = [None] * self.size
+        distributed.all_gather_object(gathered, items)
+        return gathered
+
+    def agree(self, make: Callable[[], Any]) -> Any:
+        """Run `make` on rank 0 only; every rank gets its value, or raises its error.
+
+        Files (the trace, the score cache, the digests) are read by rank 0 alone, so that ranks on
+        other machines, or racing on one, can never start from different states.
+        """
+        if self.size == 1:
+            return make()
+        import torch.distributed as distributed
+
+        payload = [None]
+        if self.rank == 0:
+            try:
+                payload = [("value", make())]
+            except Exception as error:  # raised on every rank below, not only here
+                payload = [("error", error)]
+        distributed.broadcast_object_list(payload, src=0)
+        kind, value = payload[0]
+        if kind == "error":
+            raise value
+        return value
+
+    def share(self, indices: list, durations: list) -> list:
+        """This rank's part of `indices`: dealt longest first, round robin, for similar loads."""
+        if self.size == 1:
+            return list(indices)
+        ordered = sorted(indices, key=lambda i: (-durations[i], i))
+        return ordered[self.rank :: self.size]
+
+
+def join_ranks() -> Ranks:
+    """The ranks of this run: alone, or the process group that `torchrun` describes (env://).
+
+    torchrun (and `select --workers`, which starts it) sets RANK, WORLD_SIZE, MASTER_ADDR and
+    MASTER_PORT; with `--nnodes` the same command spans machines. Texts travel over gloo, which
+    every machine has; decoding itself runs on each rank's own device.
+    """
+    size = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if size <= 1:
+        return Ranks()
+    import torch.distributed as distributed
+
+    if not distributed.is_initialized():
+        distributed.init_process_group("gloo", init_method="env://")
+    return Ranks(distributed.get_rank(), distributed.get_world_size())
+
+
+def rank_device() -> str:
+    """This process's device: GPU LOCAL_RANK when the machine has that many, else the CPU."""
+    import torch
+
+    local = int(os.environ.get("LOCAL_RANK", "0") or 0)
+    if torch.cuda.is_available() and torch.cuda.device_count() > local:
+        return f"cuda:{local}"
+    return "cpu"
+
+
 # ----------------------------------------------------------------------------- the dev split
 
 
-def dev_fingerprint(split: DevSplit) -> str:
-    """A hash of everything in the split that changes a score: manifest, references, audio bytes."""
+def dev_fingerprint(split: DevSplit, edition: str, ref1: list, ref2: list) -> str:
+    """A hash of everything that changes a score: manifest, the edition and its references, audio."""
     digest = hashlib.sha256()
-    manifest = split.dev_dir / "manifest"
-    for suffix in (".tsv", ".ref1", ".ref2"):
-        digest.update((manifest / f"{split.name}{suffix}").read_bytes())
+    digest.update((split.dev_dir / "manifest" / f"{split.name}.tsv").read_bytes())
+    digest.update(json.dumps([edition, ref1, ref2]).encode())
     for index in range(len(split.entries)):
         digest.update(split.wav_path(index).read_bytes())
     return digest.hexdigest()
 
 
-def load_dev(dev_dir: str | os.PathLike, split_name: str = "dev") -> DevData:
-    """Read a prepared split and all of its audio; an empty or unreadable split is an error."""
+def length_bounds(edition, ref1: list, ref2: list) -> list:
+    """The most each utterance can add to the primary metric's denominator, or None where unknown.
+
+    Each reference is scored against itself: its length in the metric's units (words, characters).
+    A length that changes when the hypothesis is empty instead depends on the hypothesis (SAPC2's
+    `unk` rule), so it gets no bound; neither does anything the edition refuses to score.
+    """
+    sides = []
+    for references in (ref1, ref2):
+        try:
+            alone = edition.score(list(references), list(references), list(references)).utterances
+            empty = edition.score([""] * len(references), list(references), list(references)).utterances
+        except (SapsoupError, ValueError):
+            return [None] * len(ref1)
+        sides.append([a.length if a.length == b.length else None for a, b in zip(alone, empty)])
+    return [None if a is None or b is None else max(a, b) for a, b in zip(*sides)]
+
+
+def load_dev(dev_dir: str | os.PathLike, split_name: str = "dev", edition="sapc1") -> DevData:
+    """Read a prepared split, all of its audio and `edition`'s references (a name or an Edition).
+
+    An empty or unreadable split, or missing references, is an error naming the file.
+    """
+    from sapsoup import editions
     from sapsoup.submission import decoding
 
+    edition = editions.get(edition) if isinstance(edition, str) else edition
     try:
         split = devset.load_dev_split(Path(dev_dir), split_name)
     except devset.DevSetError as error:
         raise DevScoreError(str(error)) from None
     if not split.entries:
         raise DevScoreError(f"{Path(dev_dir) / 'manifest' / (split_name + '.tsv')}: the split has no utterances")
+    try:
+        ref1, ref2 = edition.dev_references(Path(dev_dir), split_name, split.ids)
+    except editions.EditionError as error:
+        raise DevScoreError(str(error)) from None
     audios = []
     for index in range(len(split.entries)):
         try:
             audios.append(decoding.read_audio(str(split.wav_path(index))))
         except decoding.AudioError as error:
             raise DevScoreError(str(error)) from None
-    return DevData(split, audios, dev_fingerprint(split))
+    silent = [bool(decoding.is_silent(audio)) for audio in audios]
+    fingerprint = dev_fingerprint(split, edition.name, list(ref1), list(ref2))
+    return DevData(split, audios, fingerprint, edition, list(ref1), list(ref2), length_bounds(edition, ref1, ref2),
+                   silent, text_metrics(edition, ref1, ref2))
+
+
+def text_metrics(edition, ref1: list, ref2: list) -> tuple:
+    """The metrics `edition.score` gives on this split, primary first (those selection can show)."""
+    try:
+        return tuple(edition.score(list(ref1), list(ref1), list(ref2)).rates)
+    except (SapsoupError, ValueError):
+        return (edition.metrics[0],)
 
 
 # ----------------------------------------------------------------------------- decoding and scoring
@@ -168,55 +346,147 @@ def finish_line(raw: str, options) -> str:
     return " ".join(postprocess(raw, options).split())
 
 
-def decode_dev(model, dev: DevData, options: ScoringOptions, on_done: Optional[Callable[[int], None]] = None) -> list[str]:
-    """Raw transcripts of every utterance, in manifest order; silent files give "" undecoded."""
+def decode_utterances(model, dev: DevData, indices: list, options: ScoringOptions, ranks: Ranks = Ranks(),
+                      on_done: Optional[Callable[[int], None]] = None) -> dict:
+    """Raw transcripts of the utterances `indices` ({index: text}); silent files give "" undecoded.
+
+    With several ranks each decodes its share and every rank gets all texts. An utterance's text
+    does not depend on its batch or rank, so the result is the one-process result.
+    """
     from sapsoup.submission import decoding
 
-    texts = [""] * len(dev.audios)
-    spoken = [i for i, audio in enumerate(dev.audios) if not decoding.is_silent(audio)]
-    silent = len(dev.audios) - len(spoken)
-    if silent and on_done:
-        on_done(silent)
-    audios = [dev.audios[i] for i in spoken]
-    if options.workers > 1:
-        decoded = decode_in_workers(model, audios, options)
-        if on_done:
-            on_done(len(audios))
-    else:
-        decoded = decoding.transcribe_many(
-            model, audios, beam_size=options.beam_size, length_penalty=options.length_penalty,
-            batch_size=options.batch_size, on_done=on_done,
-        )
-    for i, text in zip(spoken, decoded):
-        texts[i] = text
+    texts = {i: "" for i in indices}
+    spoken = [i for i in indices if not dev.silent[i]]
+    if on_done and len(spoken) < len(indices):
+        on_done(len(indices) - len(spoken))
+    mine = ranks.share(spoken, dev.durations)
+    decoded = decoding.transcribe_many(
+        model, [dev.audios[i] for i in mine], beam_size=options.decoding.beam_size,
+        length_penalty=options.decoding.length_penalty, batch_size=options.batch_size,
+        on_done=on_done if ranks.size == 1 else None,
+    )
+    for part in ranks.gather(list(zip(mine, decoded))):
+        texts.update(dict(part))
+    if on_done and ranks.size > 1:
+        on_done(len(spoken))
     return texts
 
 
-def score_lines(lines: list[str], dev: DevData) -> DevResult:
-    """SAPC1 WER of post-processed lines, overall and on utterances of 30 s or more."""
-    from sapsoup.editions import sapc1
+def decode_dev(model, dev: DevData, options: ScoringOptions, on_done: Optional[Callable[[int], None]] = None,
+               ranks: Ranks = Ranks()) -> list[str]:
+    """Raw transcripts of every utterance, in manifest order; silent files give "" undecoded."""
+    texts = decode_utterances(model, dev, list(range(len(dev.audios))), options, ranks, on_done)
+    return [texts[i] for i in range(len(dev.audios))]
 
+
+def decoding_order(dev: DevData, guide: Optional[DevResult] = None) -> list[int]:
+    """The order early rejection decodes in: utterances without a length bound first (nothing can be
+    checked before they are scored), then those on which `guide` (the model to beat) made the most
+    errors, then the longest. Only how much is decoded depends on it, never a score."""
+    count = len(dev.audios)
+    errors = list(guide.utterance_errors) if guide is not None and len(guide.utterance_errors) == count else [0.0] * count
+    durations = dev.durations
+    return sorted(range(count), key=lambda i: (dev.bounds[i] is not None, -errors[i], -durations[i], i))
+
+
+def _rate(errors: float, length: float) -> Optional[float]:
+    return 100.0 * errors / length if length else None
+
+
+def score_lines(lines: list[str], dev: DevData) -> DevResult:
+    """Every metric of post-processed `lines` under the dev set's edition, overall and on utterances
+    of 30 s or more (the primary metric there)."""
     try:
-        overall = sapc1.score_sapc1(lines, dev.split.ref1, dev.split.ref2)
-    except ValueError as error:
-        raise DevScoreError(f"{dev.split.dev_dir / 'manifest' / dev.split.name}.ref1: {error}") from None
-    long_ones = [i for i, row in enumerate(dev.split.meta) if row.duration >= LONG_UTTERANCE_SECONDS]
-    wer_long = sapc1.summarize([overall.utterances[i] for i in long_ones]).wer if long_ones else None
+        split = dev.edition.score(list(lines), dev.ref1, dev.ref2)
+    except (SapsoupError, ValueError) as error:
+        raise DevScoreError(f"{dev.split.dev_dir / 'manifest' / dev.split.name} ({dev.edition.name}): {error}") from None
+    long_ones = dev.long_indices
+    rate_long = None
+    if long_ones:
+        rate_long = _rate(sum(split.utterances[i].errors for i in long_ones),
+                          sum(split.utterances[i].length for i in long_ones))
+    metric = dev.metric
     return DevResult(
-        wer=overall.wer, errors=overall.errors, words=overall.words, wer_long=wer_long,
-        n_utterances=len(lines), n_long=len(long_ones), hypotheses=list(lines),
+        edition=dev.edition.name, metric=metric, rates=dict(split.rates), rate=split.rates[metric],
+        rate_long=rate_long, n_utterances=len(lines), n_long=len(long_ones), hypotheses=list(lines),
+        utterance_errors=[u.errors for u in split.utterances], utterance_lengths=[u.length for u in split.utterances],
+        warnings=list(split.warnings),
     )
 
 
-def score_model(model, dev: DevData, options: ScoringOptions = ScoringOptions(),
-                on_done: Optional[Callable[[int], None]] = None) -> DevResult:
-    """Decode, post-process and score: the WER the validator would report for this model's archive."""
+class _LowerBound:
+    """The lower bound on a pass's primary rate as its utterances are scored (see the module's docstring)."""
+
+    def __init__(self, dev: DevData):
+        self.dev = dev
+        self.errors = 0.0
+        self.length = 0.0
+        self.pending: list = []  # decoded, not yet counted (the edition refused them as a part)
+        self.unscored = set(range(len(dev.audios)))
+
+    def add(self, indices: list, lines: list) -> None:
+        self.pending.extend(indices)
+        self.unscored.difference_update(indices)
+        try:
+            part = self.dev.edition.score([lines[i] for i in self.pending], [self.dev.ref1[i] for i in self.pending],
+                                          [self.dev.ref2[i] for i in self.pending])
+        except (SapsoupError, ValueError):
+            return  # e.g. only empty references so far: counted with the next chunk, or by the full score
+        for utterance in part.utterances:
+            self.errors += utterance.errors
+            self.length += utterance.length
+        self.pending = []
+
+    def value(self) -> Optional[float]:
+        """The bound, or None while something decoded or still to decode has no bounded length."""
+        if self.pending or any(self.dev.bounds[i] is None for i in self.unscored):
+            return None
+        most = self.length + sum(self.dev.bounds[i] for i in sorted(self.unscored))
+        return _rate(self.errors, most)
+
+
+def score_model(model, dev: DevData, options: Optional[ScoringOptions] = None,
+                on_done: Optional[Callable[[int], None]] = None, must_beat: Optional[float] = None,
+                guide: Optional[DevResult] = None, ranks: Ranks = Ranks()) -> DevResult:
+    """Decode, post-process and score: the rates the validator would report for this model's archive.
+
+    With `must_beat` (a primary rate), the pass stops as soon as its rate cannot fall below it and
+    returns a result with `rejected_after` set; `guide` (the result of the model to beat) orders
+    the utterances so that happens early. Without it, one full pass.
+    """
     from sapsoup.postprocess import PostprocessOptions
 
     started = time.perf_counter()
+    options = options or ScoringOptions()
     post = PostprocessOptions.from_dict(options.postprocess) if options.postprocess else PostprocessOptions()
-    raw = decode_dev(model, dev, options, on_done)
-    result = score_lines([finish_line(text, post) for text in raw], dev)
+    count = len(dev.audios)
+    if must_beat is None:
+        chunks = [list(range(count))]
+    else:
+        order, size = decoding_order(dev, guide), max(1, int(options.batch_size)) * ranks.size
+        chunks = [order[start : start + size] for start in range(0, count, size)]
+    lines = [""] * count
+    bound, decoded, seconds = _LowerBound(dev), 0, 0.0
+    durations = dev.durations
+    for number, chunk in enumerate(chunks):
+        texts = decode_utterances(model, dev, chunk, options, ranks, on_done)
+        for i in chunk:
+            lines[i] = finish_line(texts[i], post)
+            if not dev.silent[i]:
+                decoded, seconds = decoded + 1, seconds + durations[i]
+        if must_beat is None or number == len(chunks) - 1:
+            continue
+        bound.add(chunk, lines)
+        lowest = bound.value()
+        if lowest is not None and lowest >= must_beat:
+            scored = count - len(bound.unscored)
+            return DevResult(
+                edition=dev.edition.name, metric=dev.metric, rates={}, rate=None, rate_long=None, n_utterances=count,
+                n_long=len(dev.long_indices), utterances_decoded=decoded, audio_seconds=seconds,
+                rejected_after=scored, bound=lowest, seconds=time.perf_counter() - started,
+            )
+    result = score_lines(lines, dev)
+    result.utterances_decoded, result.audio_seconds = decoded, seconds
     result.seconds = time.perf_counter() - started
     return result
 
@@ -240,8 +510,9 @@ def weights_hash(weight_files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def cache_key(weights: str, fingerprint: str, options: ScoringOptions) -> str:
-    text = json.dumps({"weights": weights, "dev": fingerprint, "options": options.key_dict()}, sort_keys=True)
+def cache_key(weights: str, fingerprint: str, options: ScoringOptions, edition: str = "sapc1") -> str:
+    text = json.dumps({"weights": weights, "dev": fingerprint, "edition": edition, "options": options.key_dict()},
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -274,8 +545,8 @@ class ScoreCache:
 def round_to_dtype(tensors: dict, dtype: str) -> dict:
     """Round float32 arrays in place to the values they will have once written in `dtype`.
 
-    The merge is scored as it will be written (fp16 by default for openai `.pt` files), so the WER
-    selection optimises is the WER of the file. In place, so that scoring costs no further copy.
+    The merge is scored as it will be written (fp16 by default for openai `.pt` files), so the rate
+    selection optimises is the rate of the file. In place, so that scoring costs no further copy.
     """
     import numpy as np
     from sapsoup.builder.convert import cast
@@ -293,112 +564,87 @@ class DevEvaluator:
     """Scores merges and single candidates on one dev split; single-candidate scores are cached.
 
     `progress(label, total)` is called when an evaluation starts and returns a callable advanced by
-    the number of utterances done (for a progress bar); None shows nothing.
+    the number of utterances done (for a progress bar); None shows nothing. The counters say how
+    much was decoded, and how much full passes would have decoded (`full_*`).
     """
 
     dev: DevData
-    options: ScoringOptions = ScoringOptions()
+    options: ScoringOptions = field(default_factory=ScoringOptions)
     cache: Optional[ScoreCache] = None
     device: Optional[str] = None
     progress: Optional[Callable] = None
-    decoded: int = 0  # evaluations that decoded the dev set
+    ranks: Ranks = Ranks()
+    decoded: int = 0  # evaluations that decoded the dev set (whole or until rejected)
     cached: int = 0  # evaluations answered by the cache
+    rejected: int = 0  # evaluations stopped early
+    utterances_decoded: int = 0
+    audio_seconds: float = 0.0
+    full_utterances: int = 0  # what the same evaluations would have decoded in full passes
+    full_audio_seconds: float = 0.0
+
+    @property
+    def edition(self):
+        return self.dev.edition
+
+    @property
+    def metric(self) -> str:
+        return self.dev.metric
+
+    @property
+    def metrics(self) -> tuple:
+        return tuple(self.dev.metrics or (self.dev.metric,))
+
+    def agree(self, make: Callable[[], Any]) -> Any:
+        return self.ranks.agree(make)
+
+    @property
+    def is_writer(self) -> bool:
+        return self.ranks.is_writer
 
     def settings(self) -> dict:
         """What a selection trace must match to be resumed with this evaluator."""
-        return {"dev": self.dev.fingerprint, "split": self.dev.split.name, "options": self.options.key_dict()}
+        return {"dev": self.dev.fingerprint, "split": self.dev.split.name, "edition": self.dev.edition.name,
+                "options": self.options.key_dict()}
 
-    def evaluate(self, shape, tensors: dict, label: str = "merge") -> DevResult:
-        """Score the model made of canonical float32 `tensors` (rounded in place to the output dtype)."""
-        model = model_from_tensors(shape, round_to_dtype(tensors, self.options.weights_dtype), self.device)
-        on_done = self.progress(label, len(self.dev.audios)) if self.progress else None
+    def evaluate(self, shape, tensors: dict, label: str = "merge", must_beat: Optional[float] = None,
+                 guide: Optional[DevResult] = None) -> DevResult:
+        """Score the model made of canonical float32 `tensors` (rounded in place to the output dtype);
+        with `must_beat`, stop once it cannot (see `score_model`)."""
+        model = model_from_tensors(shape, round_to_dtype(tensors, self.options.weights_dtype),
+                                   self.device or (rank_device() if self.ranks.size > 1 else None))
+        on_done = self.progress(label, len(self.dev.audios)) if self.progress and self.ranks.is_writer else None
         try:
-            result = score_model(model, self.dev, self.options, on_done)
+            result = score_model(model, self.dev, self.options, on_done, must_beat, guide, self.ranks)
         finally:
             del model
         self.decoded += 1
+        self.rejected += result.rejected_after is not None
+        self.utterances_decoded += result.utterances_decoded
+        self.audio_seconds += result.audio_seconds
+        self.full_utterances += sum(not s for s in self.dev.silent)
+        self.full_audio_seconds += sum(d for d, s in zip(self.dev.durations, self.dev.silent) if not s)
         return result
 
     def evaluate_single(self, checkpoint) -> DevResult:
-        """Score one candidate alone, or return its cached score."""
+        """Score one candidate alone (always a full pass), or return its cached score."""
         import numpy as np
         from sapsoup.builder import layout
         from sapsoup.builder.checkpoints import read_arrays
 
-        key = None
+        key, hit = None, None
         if self.cache is not None:
-            key = cache_key(weights_hash(checkpoint.weight_files), self.dev.fingerprint, self.options)
-            hit = self.cache.get(key)
+            def look_up():
+                found = cache_key(weights_hash(checkpoint.weight_files), self.dev.fingerprint, self.options,
+                                  self.dev.edition.name)
+                return found, self.cache.get(found)
+
+            key, hit = self.ranks.agree(look_up)
             if hit is not None:
                 self.cached += 1
                 return hit
         with read_arrays(checkpoint) as get:
             tensors = {name: get(name).astype(np.float32) for name in layout.canonical_names(checkpoint.shape)}
         result = self.evaluate(checkpoint.shape, tensors, os.path.basename(checkpoint.path.rstrip("/")))
-        if key is not None:
+        if key is not None and self.ranks.is_writer:
             self.cache.put(key, result)
         return result
-
-
-
-# ----------------------------------------------------------------------------- several workers
-
-
-def decode_in_workers(model, audios: list, options: ScoringOptions) -> list[str]:
-    """Decode `audios` in `options.workers` processes joined by torch.distributed (gloo); same text.
-
-    Utterances are dealt out longest first, round robin, so every worker gets a similar load; each
-    worker decodes its share with `transcribe_many` (on GPU r when there are enough GPUs, else on the
-    CPU with an equal share of the threads) and the texts are gathered on rank 0. The weights go to
-    the workers through shared memory, not copies. Every utterance's text is independent of which
-    batch or worker decodes it, so the result is the one-worker result.
-    """
-    import socket
-
-    import torch
-    import torch.multiprocessing as multiprocessing
-
-    workers = int(options.workers)
-    order = sorted(range(len(audios)), key=lambda i: -len(audios[i]))
-    shares = [[audios[i] for i in order[rank::workers]] for rank in range(workers)]
-    with socket.socket() as probe:  # a free port for the rendezvous
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-    threads = max(1, torch.get_num_threads() // workers)
-    context = multiprocessing.get_context("spawn")
-    results = context.SimpleQueue()
-    multiprocessing.start_processes(
-        _worker, args=(workers, port, model.dims, state, shares, options, threads, results),
-        nprocs=workers, join=True, start_method="spawn",
-    )
-    gathered = results.get()
-    texts = [""] * len(audios)
-    for rank, share in enumerate(gathered):
-        for index, text in zip(order[rank::workers], share):
-            texts[index] = text
-    return texts
-
-
-def _worker(rank, workers, port, dims, state, shares, options, threads, results) -> None:
-    """One worker of `decode_in_workers`: decode this rank's share, gather all texts on rank 0."""
-    import torch
-    import torch.distributed as distributed
-    from sapsoup.submission import decoding
-    from whisper.model import Whisper
-
-    torch.set_num_threads(threads)
-    distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=workers)
-    try:
-        device = f"cuda:{rank}" if torch.cuda.device_count() >= workers else "cpu"
-        model = Whisper(dims)
-        model.load_state_dict(state, strict=True, assign=True)
-        model = model.to(device).eval()
-        texts = decoding.transcribe_many(model, shares[rank], beam_size=options.beam_size,
-                                         length_penalty=options.length_penalty, batch_size=options.batch_size)
-        gathered = [None] * workers if rank == 0 else None
-        distributed.gather_object(texts, gathered, dst=0)
-        if rank == 0:
-            results.put(gathered)
-    finally:
-        distributed.destroy_process_group()
