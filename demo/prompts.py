@@ -57,8 +57,12 @@ _engine = inflect.engine()
 
 
 def number_words(number: int) -> str:
-    """A whole number as the words a speaker says: 42 -> "forty-two", 105 -> "one hundred five"."""
-    return _engine.number_to_words(number, andword="")
+    """A whole number as the words a speaker says: 42 -> "forty-two", 105 -> "one hundred and five".
+
+    With "and", as NeMo reads a written number and so as the organisers' references and the archive's
+    post-processing spell one: the transcript of a number said this way and its reference agree.
+    """
+    return _engine.number_to_words(number, andword="and")
 
 
 def spoken_form(token: str) -> str:

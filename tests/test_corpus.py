@@ -285,8 +285,10 @@ def test_spelled_letter_a_is_spoken_so_espeak_names_the_letter():
     assert prompts.spoken_form("~m.") == "M."
 
 
-def test_number_words_leave_out_and():
-    assert prompts.number_words(105) == "one hundred five"
+def test_number_words_say_and_as_nemo_reads_a_written_number():
+    """The transcript then agrees with the reference the organisers' NeMo would make of "105"."""
+    assert prompts.number_words(105) == "one hundred and five"
+    assert prompts.number_words(42) == "forty-two"
 
 
 @pytest.mark.parametrize("template", ["Broken {brace", "Two {a|b|c} bars", "Backwards {#9-2}", "{|}"])
