@@ -8,10 +8,13 @@ the organisers' WER, for hypotheses and transcripts written for sapsoup.
 import functools
 import os
 
+import jiwer
 import pytest
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sapsoup.editions.sapc1 import (
     EmptyReferenceError,
+    clean,
     empty_reference_lines,
     reference,
     score_sapc1,
@@ -168,3 +171,49 @@ def test_unequal_hypothesis_count_is_refused():
 def test_unequal_reference_counts_are_refused():
     with pytest.raises(ValueError, match="line counts differ"):
         score_sapc1(["a", "b"], ["A", "B"], ["A"])
+
+
+# ---- properties and agreement with jiwer -------------------------------------------------------
+
+
+def test_punctuation_and_case_do_not_count_as_errors():
+    assert score_utterance("Hello, World!", "HELLO WORLD", "HELLO WORLD").errors == 0.0
+
+
+def test_identical_references_are_a_tie():
+    assert score_utterance("a b", "A C", "A C").reference == "tie"
+
+
+def test_wer_matches_jiwer_on_the_normalised_strings():
+    hypotheses = ["the cat sat on a mat", "hello there", "i want to go home now please"]
+    references = ["THE CAT SAT ON THE MAT", "HELLO THERE GENERAL", "I WANT TO GO HOME"]
+    score = score_sapc1(hypotheses, references, references)
+    expected = jiwer.wer(references, [clean(h) for h in hypotheses])
+    assert score.wer == pytest.approx(100 * expected)
+
+
+WORDS = st.sampled_from(["A", "B", "C", "D", "UM", "UNK"])
+SENTENCE = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(WORDS, max_size=5).map(" ".join), SENTENCE), min_size=1, max_size=5))
+def test_wer_matches_jiwer_whenever_no_cap_applies(pairs):
+    hypotheses = [h for h, _ in pairs]
+    references = [r for _, r in pairs]
+    score = score_sapc1(hypotheses, references, references)
+    output = jiwer.process_words(references, hypotheses)
+    edits = [jiwer.process_words(r, h) for h, r in pairs]
+    if all(e.substitutions + e.deletions + e.insertions <= len(r.split()) for e, r in zip(edits, references)):
+        assert score.wer == pytest.approx(100 * output.wer)
+    assert score.errors <= score.words
+
+
+@settings(max_examples=60, deadline=None)
+@given(SENTENCE, SENTENCE, SENTENCE)
+def test_two_references_never_score_worse_than_the_better_one_alone(hypothesis, first, second):
+    both = score_utterance(hypothesis, first, second)
+    only_first = score_utterance(hypothesis, first, first)
+    only_second = score_utterance(hypothesis, second, second)
+    best = min(only_first.errors / only_first.words, only_second.errors / only_second.words)
+    assert both.errors / both.words == pytest.approx(best)
