@@ -11,15 +11,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sapsoup.builder.errors import CheckpointError
 
 TO = click.Choice(["openai", "hf"])
 DTYPE = click.Choice(["fp16", "fp32", "bf16"])
 console = Console(stderr=True)
-
-
-def _fail(error: Exception):
-    raise click.ClickException(str(error)) from None
 
 
 @contextmanager
@@ -84,11 +79,8 @@ def pretrained(name, out, to, dtype, force):
     from sapsoup.builder.pretrained import write_pretrained
 
     started = time.perf_counter()
-    try:
-        with cleanup_on_sigterm():
-            checkpoint = write_pretrained(name, out, to, dtype, force)
-    except CheckpointError as error:
-        _fail(error)
+    with cleanup_on_sigterm():
+        checkpoint = write_pretrained(name, out, to, dtype, force)
     console.print(f"wrote {out} ({name}, {checkpoint.shape.d_model}-wide, "
                   f"{checkpoint.shape.encoder_layers}+{checkpoint.shape.decoder_layers} layers) in {time.perf_counter() - started:.1f} s")
 
@@ -101,11 +93,8 @@ def convert(src, out, to, dtype, force):
     from sapsoup.builder.convert import convert_checkpoint
 
     started = time.perf_counter()
-    try:
-        with cleanup_on_sigterm():
-            checkpoint = convert_checkpoint(src, out, to, dtype, force)
-    except CheckpointError as error:
-        _fail(error)
+    with cleanup_on_sigterm():
+        checkpoint = convert_checkpoint(src, out, to, dtype, force)
     console.print(f"wrote {out} from {checkpoint.format} {src} in {time.perf_counter() - started:.1f} s")
 
 
@@ -118,10 +107,7 @@ def inspect(path, as_json):
     from sapsoup.builder.merge import provenance_path
     from sapsoup.builder.pretrained import PRETRAINED, open_pretrained
 
-    try:
-        checkpoint = open_pretrained(path) if path in PRETRAINED and not os.path.exists(path) else open_checkpoint(path)
-    except CheckpointError as error:
-        _fail(error)
+    checkpoint = open_pretrained(path) if path in PRETRAINED and not os.path.exists(path) else open_checkpoint(path)
     n_params = sum(_numel(s) for n, s in checkpoint.tensor_shapes.items() if n != "proj_out.weight")
     provenance_file = provenance_path(path) if os.path.exists(path) else ""
     provenance = None
@@ -190,11 +176,7 @@ def merge(sources, out, weights, no_normalize, allow_negative, to, dtype, last, 
                 list(sources), out, weight_list, not no_normalize, to, dtype, force, last=last, steps=step_range,
                 show_progress=True, hashes=hashes, allow_negative=allow_negative,
             )
-    except CheckpointError as error:
-        if hashes is not None:
-            hashes.cancel()
-        _fail(error)
-    except BaseException:
+    except BaseException:  # a refusal, Ctrl-C or SIGTERM: stop hashing the inputs too
         if hashes is not None:
             hashes.cancel()
         raise
