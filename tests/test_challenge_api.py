@@ -316,3 +316,24 @@ def test_submit_uploads_waits_and_prints_the_score_or_fails_with_one_line(platfo
     bad.write_bytes(b"no zip")
     result = CliRunner().invoke(main, ["submit", str(bad), "--server", platform.url, "--team", "zeta"])
     assert result.exit_code == 1 and result.output == "Error: bad.zip: not a ZIP archive (File is not a zip file)\n"
+
+
+def test_with_two_workers_two_submissions_run_at_the_same_time(dev, tmp_path):
+    data = tmp_path / "data"
+    server = Server(dev, data, "--workers", "2").start()
+    try:
+        ids = [server.upload(f"team{i}", fake_archive(tmp_path, f"slow{i}.zip", SLOW, variant=str(i)))[1]["id"]
+               for i in range(2)]
+        both_running = False
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not both_running:
+            listing = server.get("/api/submissions")
+            statuses = {s["id"]: s["status"] for s in (listing["submissions"] if isinstance(listing, dict) else listing)}
+            both_running = all(statuses.get(i) == "running" for i in ids)
+            time.sleep(0.2)
+        finals = [server.wait(i, seconds=60) for i in ids]
+    finally:
+        server.stop()
+
+    assert both_running  # each script sleeps 4 s: with one worker they would never overlap
+    assert [final["status"] for final in finals] == ["finished", "finished"]
