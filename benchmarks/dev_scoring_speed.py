@@ -156,7 +156,7 @@ def main() -> None:
         print(f"dev subset: {keep} utterances, {seconds_of_audio:.0f} s of audio, "
               f"{sum(len(a) > 30 * 16000 for a in dev.audios)} over 30 s; {decoding_name}; device {device}")
 
-        options = devscore.ScoringOptions(beam_size=args.beam_size, batch_size=args.batch_size)
+        options = devscore.ScoringOptions(decoding.DecodingSettings(beam_size=args.beam_size), batch_size=args.batch_size)
         post = PostprocessOptions()
         spoken = [a for a in dev.audios if not decoding.is_silent(a)]
         dtype = torch.float16 if model.device.type == "cuda" else torch.float32

@@ -16,6 +16,10 @@ sapsoup also writes merge.json with the sha256 of every input, which the naive s
 compute. It is measured twice: "cold", with an empty digest cache (every input is hashed, as on
 the first merge of new checkpoints), and "warm", with the inputs' digests already remembered (a
 re-merge of the same checkpoints, as soups and selection do; see builder/hashing.py).
+The floor is the time to read the inputs from the page cache: `cat` of every input file to
+/dev/null, measured in the same rounds; sapsoup's ratio to it says how much of a merge is more than
+reading its inputs. Wall times depend on what else runs on the machine (the load averages before
+and after are printed), so the spread over the rounds (min-max) is printed beside the best.
 Contenders run one after the other within each round, each writing to a new path with the inputs
 in the page cache and no earlier output still being written back to disk; each keeps its best of
 `--rounds`, since the machine may be shared.
@@ -115,6 +119,15 @@ def difference(sapsoup_out, mergekit_out):
     return max(float((ours[name] - theirs[name]).abs().max()) for name in ours)
 
 
+def spread(measurements) -> str:
+    times = [t for t, _ in measurements]
+    return f"{min(times):.2f}-{max(times):.2f}"
+
+
+def input_files(paths):
+    return [os.path.join(path, name) for path in paths for name in sorted(os.listdir(path))]
+
+
 def best(measurements):
     """The fastest run, with the highest peak RSS seen (memory does not vary with luck)."""
     return min(t for t, _ in measurements), max(m for _, m in measurements)
@@ -129,6 +142,7 @@ def main():
     parser.add_argument("--to", choices=["hf", "openai"], default="hf", help="output format of sapsoup and the naive script")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    load_before = os.getloadavg()
     workdir = args.workdir or tempfile.mkdtemp(prefix="sapsoup-bench-")
     inputs = make_inputs(workdir, max(sizes))
     sapsoup = shutil.which("sapsoup") or os.path.join(os.path.dirname(sys.executable), "sapsoup")
@@ -141,10 +155,11 @@ def main():
     for n in sizes:
         chosen = inputs[:n]
         out = os.path.join(workdir, f"out-{n}")
-        runs = {"naive": [], "cold": [], "warm": [], "mergekit": []}
+        runs = {"naive": [], "cold": [], "warm": [], "mergekit": [], "cat": []}
         sapsoup_merge = [sapsoup, "merge", *chosen, "-o", out + suffix, "--to", args.to]
         naive_out = out + (".naive.safetensors" if args.to == "hf" else ".naive.pt")
         for _ in range(args.rounds):
+            runs["cat"].append(measure(["sh", "-c", 'cat "$@" > /dev/null', "cat", *input_files(chosen)], chosen))
             remove(naive_out)
             runs["naive"].append(measure([sys.executable, "-c", NAIVE, *chosen, naive_out], chosen))
             shutil.rmtree(cache, ignore_errors=True)
@@ -166,11 +181,13 @@ def main():
                     pass
         if runs["mergekit"]:
             largest_difference = max(largest_difference or 0.0, difference(out + ".hf", out + ".mergekit"))
-        rows.append({"n": n, **{k: best(v) for k, v in runs.items() if v}})
+        rows.append({"n": n, **{k: best(v) for k, v in runs.items() if v},
+                     "spread": {k: spread(v) for k, v in runs.items() if v}})
         for name in os.listdir(workdir):
             if name.startswith(f"out-{n}"):
                 remove(os.path.join(workdir, name))
 
+    load_after = os.getloadavg()
     written = "a Hugging Face folder" if args.to == "hf" else "an fp16 openai-whisper .pt"
     print(f"Merging N random Whisper-base checkpoints (fp32 safetensors, 290 MB each) into {written}; "
           f"{os.cpu_count()} CPU cores; best of {args.rounds} rounds")
@@ -187,6 +204,14 @@ def main():
         if mergekit:
             line += f" | {row['mergekit'][1]:>15.0f} {row['mergekit'][0]:>5.2f}" if "mergekit" in row else " | failed"
         print(line)
+    print(f"\nthe floor: reading the inputs from the page cache (cat), and sapsoup's ratio to it; min-max over "
+          f"{args.rounds} rounds; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print(f"{'N':>3} | {'cat s':>6} {'(min-max)':>11} | {'cold s':>6} {'(min-max)':>11} | {'warm s':>6} {'(min-max)':>11} | "
+          f"{'cold/cat':>8} {'warm/cat':>8}")
+    for row in rows:
+        (tf, _), (tc, _), (tw, _) = row["cat"], row["cold"], row["warm"]
+        print(f"{row['n']:>3} | {tf:>6.2f} {row['spread']['cat']:>11} | {tc:>6.2f} {row['spread']['cold']:>11} | "
+              f"{tw:>6.2f} {row['spread']['warm']:>11} | {tc / tf:>8.1f} {tw / tf:>8.1f}")
     first, last = max(rows[0]["cold"][1], rows[0]["warm"][1]), max(rows[-1]["cold"][1], rows[-1]["warm"][1])
     print(f"sapsoup peak RSS at N={rows[-1]['n']} / N={rows[0]['n']}: {last / first:.3f} (target <= 1.15)")
     if largest_difference is not None:

@@ -4,7 +4,7 @@ Usage (after `make submission`, which leaves the corpus, dev subset and runs und
     python benchmarks/reproduce.py [--runs work/runs] [--dev work/dev] [--out benchmarks/reproduce.json]
 
 Every model is scored by the same exact dev scorer that `sapsoup select` uses (batched openai-whisper
-decoding, the submission's post-processing, the SAPC1 WER rules), on the same dev subset, with
+decoding, the submission's post-processing, the SAPC1 WER rules: `devscore.load_dev` defaults to the sapc1 edition), on the same dev subset, with
 greedy decoding and weights rounded to fp16 as the archive ships them. Single-checkpoint scores are
 cached, so a second run only scores the merges.
 
@@ -95,7 +95,7 @@ def main():
             final = trace.steps[-1]
             kept = trace.selected
             rows.append({"model": f"{strategy} ({len(kept)} kept)", "wer": trace.wer,
-                         "wer_long": next((s.wer_long for s in reversed(trace.steps) if s.ensemble == kept), final.wer_long),
+                         "wer_long": next((s.rate_long for s in reversed(trace.steps) if s.ensemble == kept), final.rate_long),
                          "members": kept})
             print(f"{rows[-1]['model']:<28} WER {trace.wer:6.2f}   >=30 s {rows[-1]['wer_long'] or float('nan'):6.2f}")
 
