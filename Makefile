@@ -48,15 +48,23 @@ lint-imports: install
 # SMAcT soup -> archive -> validation report. Every stage writes its output atomically (a temporary
 # file or folder renamed at the end), so an existing output is a finished one: a second run skips
 # it, and an interrupted run resumes at the first missing output (fine-tuning resumes inside a run).
+# TARGET picks the challenge edition: sapc1 (the paper's, the default) or sapc2 (selection on CER).
+TARGET ?= sapc1
+SUFFIX := $(if $(filter sapc1,$(TARGET)),,-$(TARGET))
 RUNS := $(WORK)/runs
-SOUP := $(WORK)/soup.pt
+SOUP := $(WORK)/soup$(SUFFIX).pt
+ARCHIVE := dist/submission$(SUFFIX).zip
+RECIPE := recipes/default$(SUFFIX).toml
+REPORT := dist/validation$(SUFFIX).json
 
-submission: dist/validation.json
-	@$(BIN)/python -c 'import json; r = json.load(open("dist/validation.json")); \
-	print("dist/submission.zip: dev WER %.2f%% (organisers\x27 result %s; report: dist/validation.json)" % (r["dev_split"][0], r["dev_split"]))'
+submission: $(REPORT)
+	@$(BIN)/python -c 'import json, sys; r = json.load(open(sys.argv[1])); s = r["sapsoup"]["splits"]["dev"]; \
+	print("%s: %s, dev %s (organisers\x27 result %s; report: %s)" % (sys.argv[2], r["sapsoup"]["target"], \
+	", ".join("%s %.2f%%" % (k, v) for k, v in s["headline"].items() if v is not None), r["dev_split"], sys.argv[1]))' \
+	$(REPORT) $(ARCHIVE)
 
-dist/validation.json: dist/submission.zip $(DEV)/manifest/dev.tsv
-	$(SAPSOUP) validate dist/submission.zip --dev $(DEV) --split dev --json dist/validation.json
+$(REPORT): $(ARCHIVE) $(DEV)/manifest/dev.tsv
+	$(SAPSOUP) validate $(ARCHIVE) --dev $(DEV) --split dev --json $(REPORT)
 
 $(CORPUS)/splits.json: | $(STAMP)
 	mkdir -p $(WORK)
@@ -70,12 +78,12 @@ $(RUNS)/finetune.json: $(CORPUS)/splits.json
 
 $(SOUP): $(RUNS)/finetune.json $(DEV)/manifest/dev.tsv
 	mkdir -p dist
-	$(SAPSOUP) select $(RUNS)/run-* --last 1 --strategy smact --dev $(DEV) --split dev -o $(SOUP) \
-		--force --plot dist/selection.png --cache-dir $(WORK)/score-cache
+	$(SAPSOUP) select $(RUNS)/run-* --last 1 --strategy smact --target $(TARGET) --dev $(DEV) --split dev -o $(SOUP) \
+		--force --plot dist/selection$(SUFFIX).png --cache-dir $(WORK)/score-cache
 
-dist/submission.zip: recipes/default.toml $(SOUP)
+$(ARCHIVE): $(RECIPE) $(SOUP)
 	mkdir -p dist
-	$(SAPSOUP) build recipes/default.toml -o dist/submission.zip --force
+	$(SAPSOUP) build $(RECIPE) -o $(ARCHIVE) --force
 
 clean:
 	rm -rf $(VENV) build dist $(WORK) *.egg-info
