@@ -192,3 +192,35 @@ def test_the_trace_records_what_each_evaluation_decoded_and_why_a_pass_stopped(
     assert sum(s.utterances_decoded for s in trace.steps) == scorer.utterances_decoded < scorer.full_utterances
     selection.plot_trace(trace, str(tmp_path / "plot.png"))
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_select_command_targets_sapc2_and_shows_where_passes_stopped(
+    six_candidates, stand_in_decoding, monkeypatch, tmp_path, clean_speech
+):
+    from click.testing import CliRunner
+
+    from sapsoup.cli import main
+    from test_devscore import write_dev
+
+    dev = write_dev(tmp_path / "dev", [clean_speech[i % 4] for i in range(12)])
+    stand_in_models(monkeypatch, target=0.0, seed=1)
+    arguments = [*six_candidates[:5], "--dev", str(dev), "--target", "sapc2", "--batch-size", "1", "--dtype", "fp32"]
+    early = CliRunner().invoke(main, ["select", *arguments, "-o", str(tmp_path / "early.pt"),
+                                      "--trace", str(tmp_path / "early.json"), "--cache-dir", str(tmp_path / "c1")])
+    assert early.exit_code == 0, early.output
+    text = " ".join(early.output.split())
+    assert "optimising CER" in text and "rejected after" in text and "early rejection skipped" in text
+    full = CliRunner().invoke(main, ["select", *arguments, "--no-early-stop", "-o", str(tmp_path / "full.pt"),
+                                     "--trace", str(tmp_path / "full.json"), "--cache-dir", str(tmp_path / "c2")])
+    assert full.exit_code == 0, full.output
+    assert "rejected after" not in " ".join(full.output.split())
+    import json
+
+    early_trace, full_trace = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("early", "full"))
+    assert early_trace["metric"] == "CER" and early_trace["selected"] == full_trace["selected"]
+    assert early_trace["rates"] == full_trace["rates"]
+    decoded = [sum(s["utterances_decoded"] for s in t["steps"]) for t in (early_trace, full_trace)]
+    assert decoded[0] < decoded[1]

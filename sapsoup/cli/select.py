@@ -188,19 +188,18 @@ def select(ctx, candidates, dev_dir, out, target, strategy, split, beam_size, le
 
     others = [m for m in trace.metrics if m != metric]
     table = Table(title=f"{strategy}: {len(trace.selected)} of {len(trace.candidates)} kept ({target}, {metric})")
-    for column in ("step", "candidate", "models", f"{metric} %", *(f"{m} %" for m in others), f"{metric} >= 30 s %",
-                   "alone %", "decoded", "decision"):
+    decisions = [step.decision if step.rejected_after is None else f"{step.decision}: {selection.rejection_note(step)}"
+                 for step in trace.steps]
+    for column in ("#", "candidate", "models", f"{metric} %", *(f"{m} %" for m in others), f"{metric} >=30s %",
+                   "alone %"):
         table.add_column(column)
-    for number, step in enumerate(trace.steps, start=1):
-        decision = step.decision
-        if step.rejected_after is not None:
-            decision = f"{decision} ({selection.rejection_note(step)})"
+    table.add_column("decision", no_wrap=True, min_width=max(len(d) for d in decisions))
+    for number, (step, decision) in enumerate(zip(trace.steps, decisions), start=1):
         table.add_row(
-            str(number), step.candidate or "(all)", str(len(step.ensemble)), _percent(step.rate),
-            *(_percent(step.rates.get(m)) for m in others), _percent(step.rate_long), _percent(step.own_rate),
-            f"{step.utterances_decoded}/{step.utterances}" if step.utterances else "-", decision,
+            str(number), _short(step.candidate), str(len(step.ensemble)), _percent(step.rate),
+            *(_percent(step.rates.get(m)) for m in others), _percent(step.rate_long), _percent(step.own_rate), decision,
         )
-    Console().print(table)
+    Console(width=max(100, Console().width)).print(table)
     rates = ", ".join(f"{m} {trace.rates[m]:.2f}%" for m in trace.metrics if m in trace.rates)
     console.print(f"wrote {out} (dev {rates}), trace {trace_path}; "
                   f"{evaluator.decoded} dev passes, {evaluator.cached} from the cache")
@@ -210,6 +209,11 @@ def select(ctx, candidates, dev_dir, out, target, strategy, split, beam_size, le
                       f"({evaluator.audio_seconds:.1f} of {evaluator.full_audio_seconds:.1f} s of audio) in this run; "
                       f"early rejection skipped {100 * skipped:.0f}% of the audio "
                       f"({evaluator.rejected} of {evaluator.decoded} passes stopped early)")
+
+
+def _short(path) -> str:
+    """A candidate as the table names it: its file or folder name (the trace holds the full path)."""
+    return "(all)" if path is None else os.path.basename(path.rstrip("/")) or path
 
 
 def _percent(value) -> str:
