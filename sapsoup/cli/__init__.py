@@ -43,7 +43,7 @@ SUMMARIES = {
     "inspect": "Print a checkpoint's format, dims, dtypes, parameter count and merge provenance.",
     "corpus": "Synthetic speech data in the SAP dataset's layout.",
     "merge": "Average Whisper checkpoints (any formats; run folders expand to their checkpoints).",
-    "select": "Keep only the candidates that lower the dev WER of the merge (SMAcT, greedy soup), or merge all.",
+    "select": "Keep only the candidates that lower the dev error rate of the merge (SMAcT, greedy soup), or merge all.",
     "postprocess": "Print TEXT as post-processed for SAP scoring; without TEXT, each line of stdin, one output line per input line.",
     "build": "Pack a submission ZIP from RECIPE (a TOML file) or from one checkpoint (--model).",
     "dev": "Build a local dev set in the organisers' layout.",

@@ -118,7 +118,7 @@ def _run_workers(ctx: click.Context, workers: int) -> None:
 @click.pass_context
 def select(ctx, candidates, dev_dir, out, target, strategy, split, beam_size, length_penalty, postprocess_path,
            trace_path, plot_path, to, dtype, last, batch_size, no_early_stop, workers, cache_dir, force):
-    """Keep only the candidates that lower the dev WER of the merge (SMAcT, greedy soup), or merge all.
+    """Keep only the candidates that lower the dev error rate of the merge (SMAcT, greedy soup), or merge all.
 
     The rate optimised is the --target edition's primary metric (SAPC1: WER; SAPC2: CER); the
     edition's other metrics are shown beside it. A trial merge's dev pass stops as soon as it can
