@@ -13,7 +13,7 @@ VERBS = ["pretrained", "convert", "inspect", "corpus", "merge", "select", "postp
 
 
 @pytest.mark.parametrize("verb", VERBS)
-def test_every_verb_of_the_design_card_answers_help(verb):
+def test_every_verb_answers_help(verb):
     result = CliRunner().invoke(main, [verb, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
