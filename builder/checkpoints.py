@@ -23,7 +23,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import ctranslate2, layout, pytorch_file
-from .arrays import FLOAT_DTYPES, dtype_name, from_torch, map_array, to_torch
+from .arrays import dtype_name, from_torch, is_float, map_array, to_torch
 from .errors import CheckpointError
 from .layout import WhisperShape
 from .safetensors_writer import DTYPES_BY_NAME
@@ -291,7 +291,7 @@ def _open_ct2(path: str, parts: Optional[Sequence[str]] = None) -> Checkpoint:
         full = index.resolve(variable).shape
         shapes[name] = (full[0] // n_parts,) + tuple(full[1:])
     _check_key_bias_is_zero(parts[0], index, shape)
-    dtypes = sorted({dtype_name(v.dtype) for v in index.variables.values() if v.dtype in FLOAT_DTYPES})
+    dtypes = sorted({dtype_name(v.dtype) for v in index.variables.values() if is_float(v.dtype)})
     return Checkpoint(path, "ctranslate2", shape, parts, step_of(path), config, shapes, dtypes)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from sapsoup.atomic import atomic_path
 
 from . import layout, pytorch_file
-from .arrays import BFLOAT16, is_float
+from .arrays import dtype_from_name, is_float
 from .checkpoints import Checkpoint, open_checkpoint, read_arrays
 from .errors import CheckpointError
 from .hashing import sha256_file
@@ -33,7 +33,7 @@ from .safetensors_writer import StreamingWriter, TensorSpec, file_order
 Tensors = Union[Mapping[str, np.ndarray], Iterable[Tuple[str, np.ndarray]]]
 Publish = Callable[[str, Dict[str, str]], None]  # (temporary path, {weight file name: sha256})
 
-DTYPES = {"fp16": np.dtype(np.float16), "fp32": np.dtype(np.float32), "bf16": BFLOAT16}
+DTYPES = {"fp16": "float16", "fp32": "float32", "bf16": "bfloat16"}  # numpy dtype names, resolved on use
 FIXED_FP32 = {"model.encoder.embed_positions.weight"}
 
 
@@ -47,7 +47,7 @@ def default_dtype(to: str) -> str:
 
 
 def output_dtype(name: str, dtype: str) -> np.dtype:
-    return DTYPES["fp32"] if name in FIXED_FP32 else DTYPES[dtype]
+    return dtype_from_name(DTYPES["fp32"] if name in FIXED_FP32 else DTYPES[dtype])
 
 
 def cast(name: str, array: np.ndarray, dtype: str) -> np.ndarray:

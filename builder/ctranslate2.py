@@ -17,16 +17,16 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .arrays import BFLOAT16
+from .arrays import dtype_from_name
 from .errors import CheckpointError
 
-DTYPES = {
-    0: np.dtype(np.float32),
-    1: np.dtype(np.int8),
-    2: np.dtype(np.int16),
-    3: np.dtype(np.int32),
-    4: np.dtype(np.float16),
-    5: BFLOAT16,
+DTYPES = {  # numpy dtype names, resolved on use
+    0: "float32",
+    1: "int8",
+    2: "int16",
+    3: "int32",
+    4: "float16",
+    5: "bfloat16",
 }
 SUPPORTED_BINARY_VERSIONS = range(1, 7)
 
@@ -123,7 +123,7 @@ def read_index(paths) -> CT2Index:
                 nbytes = int(np.prod(shape, dtype=np.int64)) * item_size
             if dtype_id not in DTYPES:
                 raise CheckpointError(f"{shown}: variable {name} has unknown dtype id {dtype_id}")
-            dtype = DTYPES[dtype_id]
+            dtype = dtype_from_name(DTYPES[dtype_id])
             expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             if nbytes != expected:
                 raise CheckpointError(

@@ -39,7 +39,7 @@ import numpy as np
 from sapsoup.atomic import write_json
 
 from . import layout
-from .arrays import BFLOAT16, is_float
+from .arrays import is_float
 from .checkpoints import Checkpoint, open_checkpoint, read_arrays, reads_tensor_by_tensor, stored_name
 from .errors import CheckpointError
 from .hashing import FileHashes
@@ -197,7 +197,7 @@ def _explain_nonfinite(name, tensor, stored, checkpoints, where, label, dtype) -
     )
 
 
-_HALF_EXPONENT = {np.dtype(np.float16): 0x7C00, BFLOAT16: 0x7F80}  # the bits of Inf; above them, NaN
+_HALF_EXPONENT = {"float16": 0x7C00, "bfloat16": 0x7F80}  # by dtype name: the bits of Inf; above them, NaN
 
 
 def tensor_problem(array: np.ndarray) -> Optional[str]:
@@ -210,7 +210,7 @@ def tensor_problem(array: np.ndarray) -> Optional[str]:
     """
     if not is_float(array) or array.size == 0:
         return None
-    inf_bits = _HALF_EXPONENT.get(array.dtype)
+    inf_bits = _HALF_EXPONENT.get(array.dtype.name) if array.dtype.isnative else None
     if inf_bits is not None and array.flags.c_contiguous:
         signed, unsigned = int(array.view(np.int16).max()), int(array.view(np.uint16).max())
         if signed >= inf_bits or unsigned >= 0x8000 | inf_bits:

@@ -40,21 +40,21 @@ from typing import BinaryIO, Dict, Tuple
 
 import numpy as np
 
-from .arrays import BFLOAT16, map_array
+from .arrays import dtype_from_name, map_array
 from .errors import CheckpointError
 
 ALIGNMENT = 64
-STORAGE_TYPES = {
-    np.dtype(np.float16): "HalfStorage",
-    np.dtype(np.float32): "FloatStorage",
-    np.dtype(np.float64): "DoubleStorage",
-    BFLOAT16: "BFloat16Storage",
-    np.dtype(np.int64): "LongStorage",
-    np.dtype(np.int32): "IntStorage",
-    np.dtype(np.int16): "ShortStorage",
-    np.dtype(np.int8): "CharStorage",
-    np.dtype(np.uint8): "ByteStorage",
-    np.dtype(np.bool_): "BoolStorage",
+STORAGE_TYPES = {  # by numpy dtype name, so that ml_dtypes is imported only for a bfloat16 tensor
+    "float16": "HalfStorage",
+    "float32": "FloatStorage",
+    "float64": "DoubleStorage",
+    "bfloat16": "BFloat16Storage",
+    "int64": "LongStorage",
+    "int32": "IntStorage",
+    "int16": "ShortStorage",
+    "int8": "CharStorage",
+    "uint8": "ByteStorage",
+    "bool": "BoolStorage",
 }
 _PADDING_FIELD = 0x4653  # an extra-field id of no meaning to zip readers: room before a record's data
 
@@ -70,7 +70,7 @@ class _Global:
 
 
 _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
-_STORAGE_GLOBALS = {dtype: _Global("torch", name) for dtype, name in STORAGE_TYPES.items()}
+_STORAGE_GLOBALS = {dtype_name: _Global("torch", name) for dtype_name, name in STORAGE_TYPES.items()}
 
 
 class _Storage:
@@ -108,14 +108,14 @@ class _Pickler(pickle._Pickler):
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
             array = obj.array
-            return ("storage", _STORAGE_GLOBALS[array.dtype], obj.key, "cpu", array.size)
+            return ("storage", _STORAGE_GLOBALS[array.dtype.name], obj.key, "cpu", array.size)
         return None
 
 
 def _with_tensors(value, storages: list):
     """`value` with every numpy array replaced by a `_Tensor` (dicts, lists and tuples walked)."""
     if isinstance(value, np.ndarray):
-        if value.dtype not in STORAGE_TYPES:
+        if value.dtype.name not in STORAGE_TYPES or not value.dtype.isnative:
             raise ValueError(f"a {value.dtype} tensor cannot be written in a .pt file")
         storage = _Storage(str(len(storages)), np.ascontiguousarray(value))
         storages.append(storage)
@@ -197,7 +197,11 @@ class TensorRef:
 
 @dataclass(frozen=True)
 class _StorageType:
-    dtype: np.dtype
+    dtype_name: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return dtype_from_name(self.dtype_name)
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,7 @@ class _Record:
     numel: int
 
 
-_STORAGE_TYPES_BY_NAME = {name: _StorageType(dtype) for dtype, name in STORAGE_TYPES.items()}
+_STORAGE_TYPES_BY_NAME = {name: _StorageType(dtype_name) for dtype_name, name in STORAGE_TYPES.items()}
 
 
 def _rebuild_tensor(record, storage_offset, size, stride, requires_grad=False, hooks=None, metadata=None):

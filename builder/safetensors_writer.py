@@ -10,6 +10,7 @@ that `save_file` writes for the same tensors and metadata (tested): same header,
 (by dtype, widest first, then by name), same padding. Reading stays with the safetensors library.
 """
 
+import collections.abc
 import hashlib
 import json
 import queue
@@ -21,29 +22,57 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .arrays import BFLOAT16, FLOAT8_E4M3FN, FLOAT8_E5M2
+from .arrays import dtype_from_name
 from .errors import CheckpointError
 
-# The library's dtype names, in the order of its `Dtype` enum (it writes the largest first).
+# The library's dtype names by numpy dtype name, in the order of its `Dtype` enum (it writes the
+# largest first). Keyed by name so that ml_dtypes is imported only when one of its dtypes is met.
 DTYPE_NAMES = {
-    np.dtype(np.bool_): "BOOL",
-    np.dtype(np.uint8): "U8",
-    np.dtype(np.int8): "I8",
-    FLOAT8_E5M2: "F8_E5M2",
-    FLOAT8_E4M3FN: "F8_E4M3",
-    np.dtype(np.int16): "I16",
-    np.dtype(np.uint16): "U16",
-    np.dtype(np.float16): "F16",
-    BFLOAT16: "BF16",
-    np.dtype(np.int32): "I32",
-    np.dtype(np.uint32): "U32",
-    np.dtype(np.float32): "F32",
-    np.dtype(np.float64): "F64",
-    np.dtype(np.int64): "I64",
-    np.dtype(np.uint64): "U64",
+    "bool": "BOOL",
+    "uint8": "U8",
+    "int8": "I8",
+    "float8_e5m2": "F8_E5M2",
+    "float8_e4m3fn": "F8_E4M3",
+    "int16": "I16",
+    "uint16": "U16",
+    "float16": "F16",
+    "bfloat16": "BF16",
+    "int32": "I32",
+    "uint32": "U32",
+    "float32": "F32",
+    "float64": "F64",
+    "int64": "I64",
+    "uint64": "U64",
 }
-DTYPES_BY_NAME = {name: dtype for dtype, name in DTYPE_NAMES.items()}
-_DTYPE_RANK = {dtype: rank for rank, dtype in enumerate(DTYPE_NAMES)}
+
+
+class _DtypesByName(collections.abc.Mapping):
+    """The library's dtype name ("BF16") to the numpy dtype, resolved when looked up."""
+
+    def __init__(self, names: Dict[str, str]):
+        self._names = names
+
+    def __getitem__(self, name: str) -> np.dtype:
+        return dtype_from_name(self._names[name])
+
+    def __contains__(self, name) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+DTYPES_BY_NAME = _DtypesByName({name: numpy_name for numpy_name, name in DTYPE_NAMES.items()})
+_DTYPE_RANK = {numpy_name: rank for rank, numpy_name in enumerate(DTYPE_NAMES)}
+
+
+def _key(dtype) -> str:
+    """A dtype's name for the tables above; a byte-swapped dtype matches none of them."""
+    dtype = np.dtype(dtype)
+    return dtype.name if dtype.isnative else dtype.str
 
 
 @dataclass(frozen=True)
@@ -65,7 +94,7 @@ class TensorSpec:
 def file_order(specs: Iterable[TensorSpec]) -> List[TensorSpec]:
     """The order in which safetensors lays tensors out: widest dtype first, then by name, which
     keeps every tensor aligned to its element size."""
-    return sorted(specs, key=lambda s: (-_DTYPE_RANK[np.dtype(s.dtype)], s.name))
+    return sorted(specs, key=lambda s: (-_DTYPE_RANK[_key(s.dtype)], s.name))
 
 
 def header_bytes(ordered: Sequence[TensorSpec], metadata: Optional[Dict[str, str]] = None) -> bytes:
@@ -76,7 +105,7 @@ def header_bytes(ordered: Sequence[TensorSpec], metadata: Optional[Dict[str, str
         header["__metadata__"] = metadata
     offset = 0
     for spec in ordered:
-        header[spec.name] = {"dtype": DTYPE_NAMES[np.dtype(spec.dtype)], "shape": list(spec.shape), "data_offsets": [offset, offset + spec.nbytes]}
+        header[spec.name] = {"dtype": DTYPE_NAMES[_key(spec.dtype)], "shape": list(spec.shape), "data_offsets": [offset, offset + spec.nbytes]}
         offset += spec.nbytes
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)

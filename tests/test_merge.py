@@ -38,6 +38,21 @@ def merge_in_a_process_without_torch(sources, out, *options):
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def merge_in_a_fresh_process(sources, out, *options, absent=("torch",), present=()):
+    """`sapsoup merge SOURCES -o OUT [OPTIONS]` in a fresh process, failing if it imports a module
+    of `absent` or leaves out one of `present`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sapsoup.cli import main; "
+        f"main(['merge', *{list(sources)!r}, '-o', {out!r}, *{list(options)!r}], standalone_mode=False); "
+        f"assert not [m for m in {list(absent)!r} if m in sys.modules], [m for m in {list(absent)!r} if m in sys.modules]; "
+        f"assert all(m in sys.modules for m in {list(present)!r}), 'not imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def assert_close(a, b, atol=0.0):
     for name in layout.canonical_names(SMALL):
         assert torch.allclose(a[name].float(), b[name].float(), atol=atol, rtol=0), name
@@ -380,6 +395,44 @@ def test_merging_pytorch_files_that_torch_wrote_never_imports_torch(tmp_path):
     out = str(tmp_path / "out.pt")
     merge_in_a_process_without_torch(sources, out, "--dtype", "fp32")
     assert_close(read(out), {name: a[name] * 0.5 + b[name] * 0.5 for name in a})
+
+
+@pytest.mark.parametrize(
+    "dtype, out, options",
+    [(torch.float32, "out", []), (torch.float32, "out.pt", []), (torch.float16, "out", ["--dtype", "fp16"]), (torch.float16, "out.pt", [])],
+    ids=["fp32-hf", "fp32-openai", "fp16-hf", "fp16-openai"],
+)
+def test_merging_fp32_or_fp16_safetensors_never_imports_ml_dtypes(tmp_path, dtype, out, options):
+    """ml_dtypes (bfloat16, float8) costs about 0.5 s to import: only a merge that meets one of its
+    dtypes pays for it."""
+    from sapsoup.builder.tokenizer import write_processor
+
+    sources = [save_hf(tmp_path / "a", random_tensors(), dtype=dtype), save_hf(tmp_path / "b", random_tensors(seed=1), dtype=dtype)]
+    for source in sources:
+        write_processor(source, SMALL)
+    out = str(tmp_path / out)
+    merge_in_a_fresh_process(sources, out, *options, absent=("torch", "ml_dtypes"))
+    mean = {n: (a.float() + b.float()) / 2 for (n, a), b in zip(read(sources[0]).items(), read(sources[1]).values())}
+    assert_close(read(out), mean, atol=1e-3 if out.endswith(".pt") or options else 0.0)
+
+
+@pytest.mark.parametrize("out", ["out", "out.pt"])
+def test_a_bf16_merge_still_imports_ml_dtypes_and_rounds_as_torch(tmp_path, out):
+    from sapsoup.builder.tokenizer import write_processor
+
+    a, b = random_tensors(seed=1, dtype=torch.bfloat16), random_tensors(seed=2, dtype=torch.bfloat16)
+    sources = [save_hf(tmp_path / "a", a, dtype=torch.bfloat16), save_hf(tmp_path / "b", b, dtype=torch.bfloat16)]
+    for source in sources:
+        write_processor(source, SMALL)
+    out = str(tmp_path / out)
+    merge_in_a_fresh_process(sources, out, "--dtype", "bf16", absent=("torch",), present=("ml_dtypes",))
+    inputs = [read(source) for source in sources]
+    written = read(out)
+    for name in layout.canonical_names(SMALL):
+        expected = inputs[0][name].float() * 0.5 + inputs[1][name].float() * 0.5
+        if name != "model.encoder.embed_positions.weight":  # Whisper's fixed table stays float32
+            expected = expected.to(torch.bfloat16)
+        assert written[name].dtype == expected.dtype and torch.equal(written[name], expected), name
 
 
 def test_a_pytorch_model_bin_folder_is_read_without_torch_like_its_safetensors_twin(tmp_path):
