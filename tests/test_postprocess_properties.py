@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sapsoup.postprocess import FILLER_STYLES, PostprocessOptions, postprocess
+from sapsoup.postprocess import ABBREVIATIONS, FILLER_STYLES, PostprocessOptions, postprocess
 
 # Pieces that wake the rules up, so that random text meets them often and in odd company.
 TRICKY_PIECES = [
@@ -49,8 +49,11 @@ def test_any_unicode_is_also_a_fixed_point_after_one_application(text, options):
     assert postprocess(once, options) == once
 
 
-# Lower-case or capitalised words of two letters or more, and none of the letters of um/uh/hmm/er/ah.
-plain_word = st.from_regex(r"[A-Z]?[bcdfgjklnpqstvwxyz]{2,8}", fullmatch=True)
+# Lower-case or capitalised words of two letters or more, and none of the letters of um/uh/hmm/er/ah;
+# not one of the abbreviations NeMo writes out without a dot ("vs" -> "versus", "Jr" -> "junior"),
+# which the post-processing writes out as the references do.
+WRITTEN_OUT = {key for key in ABBREVIATIONS if not key.endswith(".")}
+plain_word = st.from_regex(r"[A-Z]?[bcdfgjklnpqstvwxyz]{2,8}", fullmatch=True).filter(lambda w: w not in WRITTEN_OUT)
 
 
 @settings(max_examples=200, deadline=None)
