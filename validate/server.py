@@ -207,33 +207,6 @@ def reported_progress(log_prefix: Path) -> tuple[int, int] | None:
     return None
 
 
-def read_hypothesis_lines(path: Path) -> list[str]:
-    """Lines as the organisers' scorer reads them: universal newlines, the final newline ends a line."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return [line.rstrip("\n") for line in handle.readlines()]
-    except UnicodeDecodeError as error:
-        raise ReplayError(f"{path}: not UTF-8 text ({error})") from error
-
-
-def check_line_count(path: Path, lines: list[str], split: DevSplit, stderr_tail: str) -> None:
-    """One line per manifest entry, or a ReplayError naming the first line that has no partner."""
-    expected = len(split.entries)
-    if len(lines) == expected:
-        return
-    manifest = split.dev_dir / "manifest" / f"{split.name}.tsv"
-    if len(lines) < expected:
-        first = len(lines)
-        where = f"first utterance without a hypothesis: line {first + 1} ({split.entries[first].id})"
-    else:
-        where = f"first extra line: line {expected + 1}: {lines[expected][:80]!r}"
-    raise ReplayError(
-        f"{path}: {len(lines)} lines, but {manifest} lists {expected} utterances; {where} "
-        "(the server pairs lines in order, so every later utterance would be scored against the wrong reference)",
-        stderr_tail,
-    )
-
-
 def _run_split(
     layout: unpack.Layout, split: DevSplit, workdir: Path, site_view: Path, deadline: float, timeout: float,
     raw_output: bool, on_tick: Callable[[tuple[int, int] | None], None] | None,
@@ -285,8 +258,8 @@ def _run_split(
                 "--ablate-postprocess needs an archive built by `sapsoup build`",
                 stderr_tail,
             )
-        raw = read_hypothesis_lines(raw_path)
-        check_line_count(raw_path, raw, split, stderr_tail)
+        # one line per manifest entry, as a SAPC1 .hypo file, whichever edition the archive is
+        raw = _read_output(editions.get("sapc1"), raw_path, split, stderr_tail)
     timings.append(StageTiming(f"output check {split.name}", time.monotonic() - started))
     finished = SplitRun(split.name, hypotheses, raw, seconds, run.command, run.output, None, stderr_tail,
                         Path(f"{log_prefix}.stderr"))
