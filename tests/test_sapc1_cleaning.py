@@ -1,13 +1,10 @@
-"""SAPC1's cleaning of hypotheses and its `#ts` transcripts, one behaviour per test (see
-docs/challenge-editions.md).
+"""SAPC1's cleaning of hypotheses, one behaviour per test (see docs/challenge-editions.md).
 
 SAPC1 references are specified in test_sapc1_references.py and SAPC2's normaliser in
 test_sapc2_normalizer.py, both against the organisers' own outputs.
 """
 
-import pytest
 
-from sapsoup.editions.sapc1 import ReferenceFormatError, parse_timestamped
 from sapsoup.editions.sapc1 import clean as clean_hypothesis
 
 # ---- SAPC1 hypothesis rule --------------------------------------------------------------------
@@ -51,30 +48,3 @@ def test_hypothesis_spaces_are_collapsed():
 
 def test_hypothesis_of_only_symbols_is_empty():
     assert clean_hypothesis("123 ... !!") == ""
-
-
-# ---- #ts transcripts --------------------------------------------------------------------------
-
-
-def test_timestamped_transcript_gives_its_spans_in_order():
-    spans = parse_timestamped("#ts\n0.5 1.25 hello there\n2 3.5 bye")
-    assert spans == [(0.5, 1.25, "hello there"), (2.0, 3.5, "bye")]
-
-
-def test_timestamped_transcript_accepts_clock_times():
-    assert parse_timestamped("#ts\n1:02.5 0:01:04 later") == [(62.5, 64.0, "later")]
-
-
-def test_timestamped_line_without_times_is_refused_with_its_line_number():
-    with pytest.raises(ReferenceFormatError, match="line 2"):
-        parse_timestamped("#ts\n0 1 ok\nhello there")
-
-
-def test_timestamped_span_ending_before_its_start_is_refused():
-    with pytest.raises(ReferenceFormatError, match="line 1"):
-        parse_timestamped("#ts\n3 1 backwards")
-
-
-def test_transcript_without_ts_marker_is_not_parsed_as_timestamped():
-    with pytest.raises(ReferenceFormatError, match="#ts"):
-        parse_timestamped("0 1 hello")
