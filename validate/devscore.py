@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from sapsoup import editions
 from sapsoup.errors import SapsoupError
 from sapsoup.validate import devset
 from sapsoup.validate.devset import LONG_UTTERANCE_SECONDS, DevSplit
@@ -271,12 +272,11 @@ def length_bounds(edition, ref1: list, ref2: list) -> list:
     return [None if a is None or b is None else max(a, b) for a, b in zip(*sides)]
 
 
-def load_dev(dev_dir: str | os.PathLike, split_name: str = "dev", edition="sapc1") -> DevData:
+def load_dev(dev_dir: str | os.PathLike, split_name: str = "dev", edition=editions.DEFAULT) -> DevData:
     """Read a prepared split, all of its audio and `edition`'s references (a name or an Edition).
 
     An empty or unreadable split, or missing references, is an error naming the file.
     """
-    from sapsoup import editions
     from sapsoup.submission import decoding
 
     edition = editions.get(edition) if isinstance(edition, str) else edition
@@ -510,7 +510,7 @@ def weights_hash(weight_files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def cache_key(weights: str, fingerprint: str, options: ScoringOptions, edition: str = "sapc1") -> str:
+def cache_key(weights: str, fingerprint: str, options: ScoringOptions, edition: str = editions.DEFAULT) -> str:
     text = json.dumps({"weights": weights, "dev": fingerprint, "edition": edition, "options": options.key_dict()},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
