@@ -139,9 +139,10 @@ def main() -> None:
         dev_dir = args.dev or prepare_subset(work, args.utterances)
         dev = devscore.load_dev(dev_dir, args.split)
         keep = min(args.utterances, len(dev.audios))
-        dev.audios = dev.audios[:keep]
+        # the first `keep` utterances of everything the scorer reads per utterance
+        for name in ("audios", "ref1", "ref2", "bounds", "silent"):
+            setattr(dev, name, getattr(dev, name)[:keep])
         dev.split.entries, dev.split.meta = dev.split.entries[:keep], dev.split.meta[:keep]
-        dev.split.ref1, dev.split.ref2 = dev.split.ref1[:keep], dev.split.ref2[:keep]
         model_path = os.path.join(work, "tiny.en.pt")
         write_pretrained("tiny.en", model_path, to="openai", dtype="fp32")
         model = decoding.load_model(model_path)
